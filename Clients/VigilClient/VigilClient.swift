@@ -1,0 +1,1 @@
+// VigilClient: the async Swift client library. Arrives with the network transport issue.

@@ -1,0 +1,1 @@
+// VigilSQLite: a thin owner of the SQLite C API (connections, statements, transactions, migrations).
