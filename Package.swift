@@ -74,7 +74,7 @@ let package = Package(
         ),
 
         // Tests.
-        .target(name: "VigilTesting", path: "Tests/VigilTesting", swiftSettings: settings),
+        .target(name: "VigilTesting", dependencies: ["VigilWire"], path: "Tests/VigilTesting", swiftSettings: settings),
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire", "VigilTesting"], swiftSettings: settings),
         .testTarget(
             name: "VigilAPITests",
