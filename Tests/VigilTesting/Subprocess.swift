@@ -1,6 +1,6 @@
 // Runs a real program (protoc, openssl, the built CLI) and captures what it printed, for tests that use an
 // external tool as an oracle.
-public import Foundation
+import Foundation
 
 public struct ProcessResult: Sendable {
     public var status: Int32
