@@ -1,1 +1,0 @@
-// VigilSQLite: a thin owner of the SQLite C API (connections, statements, transactions, migrations).
