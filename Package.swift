@@ -83,6 +83,13 @@ let package = Package(
         ),
         .testTarget(name: "VigilTLSTests", dependencies: ["VigilTLS", "VigilTesting"], swiftSettings: settings),
         .testTarget(name: "VigilSQLiteTests", dependencies: ["VigilSQLite", "VigilTesting"], swiftSettings: settings),
+        .testTarget(name: "VigilPOSIXTests", dependencies: ["VigilPOSIX", "VigilTesting"], swiftSettings: settings),
+        .testTarget(name: "VigilRPCTests", dependencies: ["VigilRPC", "VigilWire", "VigilTesting"], swiftSettings: settings),
+        .testTarget(
+            name: "VigilServiceTests",
+            dependencies: ["VigilService", "VigilAPI", "VigilRPC", "VigilWire", "VigilSQLite", "VigilTLS", "VigilTesting"],
+            swiftSettings: settings
+        ),
         .testTarget(name: "ArchitectureTests", dependencies: ["VigilTesting"], swiftSettings: settings),
     ]
 )
