@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire", "VigilTesting"], swiftSettings: settings),
         .testTarget(
             name: "VigilAPITests",
-            dependencies: ["VigilAPI", "VigilWire", "VigilCodegen", "VigilTesting"],
+            dependencies: ["VigilAPI", "VigilRPC", "VigilWire", "VigilCodegen", "VigilTesting"],
             swiftSettings: settings
         ),
         .testTarget(name: "VigilTLSTests", dependencies: ["VigilTLS", "VigilTesting"], swiftSettings: settings),

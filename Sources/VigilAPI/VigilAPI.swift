@@ -1,1 +1,0 @@
-// VigilAPI: Swift types generated from Proto/vigil/v1 (see Generated/) and the service's method descriptors.
