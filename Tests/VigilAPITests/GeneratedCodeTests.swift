@@ -69,8 +69,16 @@ struct GeneratedCodeTests {
         if let markdown = run.markdown { expected[markdown] = output.markdown ?? "" }
 
         for (path, text) in expected.sorted(by: { $0.key < $1.key }) {
-            let committed = try? String(contentsOfFile: Repository.path(path), encoding: .utf8)
-            #expect(committed == text, "\(path) is stale or missing: run Proto/generate")
+            guard let committed = try? String(contentsOfFile: Repository.path(path), encoding: .utf8) else {
+                Issue.record("\(path) is missing: run Proto/generate")
+                continue
+            }
+            if committed != text {
+                let (old, new) = (committed.split(separator: "\n", omittingEmptySubsequences: false),
+                                  text.split(separator: "\n", omittingEmptySubsequences: false))
+                let line = old.indices.first { $0 >= new.count || old[$0] != new[$0] } ?? old.count
+                Issue.record("\(path) is stale from line \(line + 1): run Proto/generate")
+            }
         }
         for directory in Set([run.swiftOut, run.randomOut]) {
             let names = try FileManager.default.contentsOfDirectory(atPath: Repository.path(directory))
