@@ -7,11 +7,13 @@ import VigilWire
 
 struct CodecBenchmark {
     static let usage = """
-        usage: vigilbench codec [--events N] [--runs R] [--seconds S] [--json FILE]
-          --events N    events per batch (default 1000)
-          --runs R      measured runs; the median is reported (default 5)
-          --seconds S   duration of each run and operation (default 1)
-          --json FILE   also write the figures as JSON
+        usage: vigilbench codec [--events N] [--runs R] [--seconds S | --operations K] [--json FILE]
+          --events N      events per batch (default 1000)
+          --runs R        measured runs; the median is reported (default 5)
+          --seconds S     duration of each run and operation (default 1)
+          --operations K  instead of a duration, exactly K encodes and K decodes per run (for callgrind, whose
+                          instruction counts are repeatable only when the work is)
+          --json FILE     also write the figures as JSON
         """
 
     struct Result {
@@ -22,13 +24,16 @@ struct CodecBenchmark {
     let events: Int
     let runs: Int
     let seconds: Double
+    let operations: Int?
     let jsonPath: String?
 
     init(_ options: CommandLineOptions) throws(UsageError) {
-        try options.rejectUnknown(["events", "runs", "seconds", "json"])
+        try options.rejectUnknown(["events", "runs", "seconds", "operations", "json"])
         self.events = try options.int("events", default: 1000, range: 1...1_000_000)
         self.runs = try options.int("runs", default: 5, range: 1...100)
         self.seconds = try options.double("seconds", default: 1)
+        self.operations = options.string("operations") == nil
+            ? nil : try options.int("operations", default: 1, range: 1...10_000_000)
         self.jsonPath = options.string("json")
     }
 
@@ -84,7 +89,12 @@ struct CodecBenchmark {
         let deadline = start.advanced(by: .milliseconds(Int(self.seconds * 1000)))
         var operations = 0
         var now = start
-        while now < deadline {
+        if let fixed = self.operations {
+            for _ in 0..<fixed { try operation() }
+            operations = fixed
+            now = clock.now
+        }
+        while self.operations == nil && now < deadline {
             for _ in 0..<8 { try operation() }
             operations += 8
             now = clock.now

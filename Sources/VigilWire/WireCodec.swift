@@ -20,9 +20,12 @@ extension WireCodec {
     @inlinable public static var fixedWidth: Int? { nil }
 }
 
+// Constants are computed `@inlinable` properties, not `static let`: a stored global read from another module goes
+// through an accessor with a lazy-initialisation check on every field written or read.
+
 public enum ProtoInt32: WireCodec {
-    public static let wireType = WireType.varint
-    public static let defaultValue: Int32 = 0
+    @inlinable public static var wireType: WireType { .varint }
+    @inlinable public static var defaultValue: Int32 { 0 }
     // Negative int32 values are sign-extended to 64 bits, so they always take 10 bytes (protobuf's rule).
     @inlinable public static func size(of value: Int32) -> Int { WireSize.varint(UInt64(bitPattern: Int64(value))) }
     @inlinable public static func write(_ value: Int32, to writer: inout WireWriter) {
@@ -34,8 +37,8 @@ public enum ProtoInt32: WireCodec {
 }
 
 public enum ProtoInt64: WireCodec {
-    public static let wireType = WireType.varint
-    public static let defaultValue: Int64 = 0
+    @inlinable public static var wireType: WireType { .varint }
+    @inlinable public static var defaultValue: Int64 { 0 }
     @inlinable public static func size(of value: Int64) -> Int { WireSize.varint(UInt64(bitPattern: value)) }
     @inlinable public static func write(_ value: Int64, to writer: inout WireWriter) {
         writer.writeVarint(UInt64(bitPattern: value))
@@ -46,8 +49,8 @@ public enum ProtoInt64: WireCodec {
 }
 
 public enum ProtoUInt32: WireCodec {
-    public static let wireType = WireType.varint
-    public static let defaultValue: UInt32 = 0
+    @inlinable public static var wireType: WireType { .varint }
+    @inlinable public static var defaultValue: UInt32 { 0 }
     @inlinable public static func size(of value: UInt32) -> Int { WireSize.varint(UInt64(value)) }
     @inlinable public static func write(_ value: UInt32, to writer: inout WireWriter) {
         writer.writeVarint(UInt64(value))
@@ -58,8 +61,8 @@ public enum ProtoUInt32: WireCodec {
 }
 
 public enum ProtoUInt64: WireCodec {
-    public static let wireType = WireType.varint
-    public static let defaultValue: UInt64 = 0
+    @inlinable public static var wireType: WireType { .varint }
+    @inlinable public static var defaultValue: UInt64 { 0 }
     @inlinable public static func size(of value: UInt64) -> Int { WireSize.varint(value) }
     @inlinable public static func write(_ value: UInt64, to writer: inout WireWriter) { writer.writeVarint(value) }
     @inlinable public static func read(from reader: inout WireReader) throws(WireDecodingError) -> UInt64 {
@@ -68,8 +71,8 @@ public enum ProtoUInt64: WireCodec {
 }
 
 public enum ProtoSInt32: WireCodec {
-    public static let wireType = WireType.varint
-    public static let defaultValue: Int32 = 0
+    @inlinable public static var wireType: WireType { .varint }
+    @inlinable public static var defaultValue: Int32 { 0 }
     @inlinable public static func size(of value: Int32) -> Int { WireSize.varint(UInt64(ZigZag.encode(value))) }
     @inlinable public static func write(_ value: Int32, to writer: inout WireWriter) {
         writer.writeVarint(UInt64(ZigZag.encode(value)))
@@ -80,8 +83,8 @@ public enum ProtoSInt32: WireCodec {
 }
 
 public enum ProtoSInt64: WireCodec {
-    public static let wireType = WireType.varint
-    public static let defaultValue: Int64 = 0
+    @inlinable public static var wireType: WireType { .varint }
+    @inlinable public static var defaultValue: Int64 { 0 }
     @inlinable public static func size(of value: Int64) -> Int { WireSize.varint(ZigZag.encode(value)) }
     @inlinable public static func write(_ value: Int64, to writer: inout WireWriter) {
         writer.writeVarint(ZigZag.encode(value))
@@ -92,8 +95,8 @@ public enum ProtoSInt64: WireCodec {
 }
 
 public enum ProtoBool: WireCodec {
-    public static let wireType = WireType.varint
-    public static let defaultValue = false
+    @inlinable public static var wireType: WireType { .varint }
+    @inlinable public static var defaultValue: Bool { false }
     @inlinable public static func size(of value: Bool) -> Int { 1 }
     @inlinable public static func write(_ value: Bool, to writer: inout WireWriter) {
         writer.writeByte(value ? 1 : 0)
@@ -118,9 +121,9 @@ public enum ProtoEnum<Enum: WireEnum>: WireCodec {
 }
 
 public enum ProtoFixed32: WireCodec {
-    public static let wireType = WireType.fixed32
+    @inlinable public static var wireType: WireType { .fixed32 }
     @inlinable public static var fixedWidth: Int? { 4 }
-    public static let defaultValue: UInt32 = 0
+    @inlinable public static var defaultValue: UInt32 { 0 }
     @inlinable public static func size(of value: UInt32) -> Int { 4 }
     @inlinable public static func write(_ value: UInt32, to writer: inout WireWriter) { writer.writeFixed32(value) }
     @inlinable public static func read(from reader: inout WireReader) throws(WireDecodingError) -> UInt32 {
@@ -129,9 +132,9 @@ public enum ProtoFixed32: WireCodec {
 }
 
 public enum ProtoFixed64: WireCodec {
-    public static let wireType = WireType.fixed64
+    @inlinable public static var wireType: WireType { .fixed64 }
     @inlinable public static var fixedWidth: Int? { 8 }
-    public static let defaultValue: UInt64 = 0
+    @inlinable public static var defaultValue: UInt64 { 0 }
     @inlinable public static func size(of value: UInt64) -> Int { 8 }
     @inlinable public static func write(_ value: UInt64, to writer: inout WireWriter) { writer.writeFixed64(value) }
     @inlinable public static func read(from reader: inout WireReader) throws(WireDecodingError) -> UInt64 {
@@ -140,9 +143,9 @@ public enum ProtoFixed64: WireCodec {
 }
 
 public enum ProtoSFixed32: WireCodec {
-    public static let wireType = WireType.fixed32
+    @inlinable public static var wireType: WireType { .fixed32 }
     @inlinable public static var fixedWidth: Int? { 4 }
-    public static let defaultValue: Int32 = 0
+    @inlinable public static var defaultValue: Int32 { 0 }
     @inlinable public static func size(of value: Int32) -> Int { 4 }
     @inlinable public static func write(_ value: Int32, to writer: inout WireWriter) {
         writer.writeFixed32(UInt32(bitPattern: value))
@@ -153,9 +156,9 @@ public enum ProtoSFixed32: WireCodec {
 }
 
 public enum ProtoSFixed64: WireCodec {
-    public static let wireType = WireType.fixed64
+    @inlinable public static var wireType: WireType { .fixed64 }
     @inlinable public static var fixedWidth: Int? { 8 }
-    public static let defaultValue: Int64 = 0
+    @inlinable public static var defaultValue: Int64 { 0 }
     @inlinable public static func size(of value: Int64) -> Int { 8 }
     @inlinable public static func write(_ value: Int64, to writer: inout WireWriter) {
         writer.writeFixed64(UInt64(bitPattern: value))
@@ -166,9 +169,9 @@ public enum ProtoSFixed64: WireCodec {
 }
 
 public enum ProtoFloat: WireCodec {
-    public static let wireType = WireType.fixed32
+    @inlinable public static var wireType: WireType { .fixed32 }
     @inlinable public static var fixedWidth: Int? { 4 }
-    public static let defaultValue: Float = 0
+    @inlinable public static var defaultValue: Float { 0 }
     @inlinable public static func size(of value: Float) -> Int { 4 }
     @inlinable public static func write(_ value: Float, to writer: inout WireWriter) {
         writer.writeFixed32(value.bitPattern)
@@ -179,9 +182,9 @@ public enum ProtoFloat: WireCodec {
 }
 
 public enum ProtoDouble: WireCodec {
-    public static let wireType = WireType.fixed64
+    @inlinable public static var wireType: WireType { .fixed64 }
     @inlinable public static var fixedWidth: Int? { 8 }
-    public static let defaultValue: Double = 0
+    @inlinable public static var defaultValue: Double { 0 }
     @inlinable public static func size(of value: Double) -> Int { 8 }
     @inlinable public static func write(_ value: Double, to writer: inout WireWriter) {
         writer.writeFixed64(value.bitPattern)
@@ -193,8 +196,8 @@ public enum ProtoDouble: WireCodec {
 
 /// A string field: UTF-8 on the wire, validated on decode (never silently repaired).
 public enum ProtoString: WireCodec {
-    public static let wireType = WireType.lengthDelimited
-    public static let defaultValue = ""
+    @inlinable public static var wireType: WireType { .lengthDelimited }
+    @inlinable public static var defaultValue: String { "" }
     @inlinable public static func size(of value: String) -> Int { WireSize.lengthDelimited(value.utf8.count) }
     @inlinable public static func write(_ value: String, to writer: inout WireWriter) {
         writer.writeVarint(UInt64(value.utf8.count))
@@ -206,8 +209,8 @@ public enum ProtoString: WireCodec {
 }
 
 public enum ProtoBytes: WireCodec {
-    public static let wireType = WireType.lengthDelimited
-    public static let defaultValue: [UInt8] = []
+    @inlinable public static var wireType: WireType { .lengthDelimited }
+    @inlinable public static var defaultValue: [UInt8] { [] }
     @inlinable public static func size(of value: [UInt8]) -> Int { WireSize.lengthDelimited(value.count) }
     @inlinable public static func write(_ value: [UInt8], to writer: inout WireWriter) {
         writer.writeVarint(UInt64(value.count))

@@ -6,7 +6,7 @@
 /// buffer it borrows always outlives it.
 public struct WireReader {
     /// Protobuf's customary recursion limit.
-    public static let defaultMaxDepth = 100
+    @inlinable public static var defaultMaxDepth: Int { 100 }
 
     @usableFromInline let buffer: UnsafeRawBufferPointer
     @usableFromInline var position: Int
@@ -117,10 +117,8 @@ public struct WireReader {
     public mutating func readString() throws(WireDecodingError) -> String {
         let start = self.position
         let bytes = try self.readLengthDelimitedBuffer()
-        guard let string = String(validating: bytes, as: UTF8.self) else {
-            throw WireDecodingError(.invalidUTF8, offset: start)
-        }
-        return string
+        guard UTF8Validation.isValid(bytes) else { throw WireDecodingError(.invalidUTF8, offset: start) }
+        return bytes.withMemoryRebound(to: UInt8.self) { String(decoding: $0, as: UTF8.self) }
     }
 
     @inlinable

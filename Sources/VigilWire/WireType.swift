@@ -14,7 +14,7 @@ public enum WireType: UInt8, Sendable, Hashable {
 /// A decoded field key: which field, and how its payload is encoded.
 public struct FieldTag: Sendable, Hashable {
     /// Protobuf's largest field number, 2^29 - 1.
-    public static let maxFieldNumber = 536_870_911
+    @inlinable public static var maxFieldNumber: Int { 536_870_911 }
 
     public let fieldNumber: Int
     public let wireType: WireType

@@ -82,8 +82,12 @@ public struct WireWriter {
     /// Writes a string's UTF-8 bytes with no prefix.
     @inlinable
     public mutating func writeRawUTF8(_ string: String) {
-        var string = string
-        string.withUTF8 { self.writeRawBytes(UnsafeRawBufferPointer($0)) }
+        // Native strings lend their UTF-8 storage without a copy; only bridged or lazily decoded ones need one.
+        let written: Void? = string.utf8.withContiguousStorageIfAvailable { self.writeRawBytes(UnsafeRawBufferPointer($0)) }
+        if written == nil {
+            var copy = string
+            copy.withUTF8 { self.writeRawBytes(UnsafeRawBufferPointer($0)) }
+        }
     }
 
     // MARK: Fields
@@ -127,7 +131,11 @@ public struct WireWriter {
 
     @inlinable
     public mutating func writeRepeatedMessages<Message: WireMessage>(_ messages: [Message], field: Int) {
-        for message in messages { self.writeMessage(message, field: field) }
+        // Borrow each element through the buffer: `for message in messages` would copy it (one retain per
+        // string field of every message).
+        messages.withUnsafeBufferPointer { messages in
+            for index in messages.indices { self.writeMessage(messages[index], field: field) }
+        }
     }
 
     /// Writes a `map<K, V>` with a scalar value: one entry message per key, key = 1 and value = 2, both always written
@@ -209,7 +217,9 @@ extension WireSize {
     public static func repeatedMessages<Message: WireMessage>(_ messages: [Message], field: Int) -> Int {
         var total = 0
         let tagSize = self.tag(field)
-        for message in messages { total &+= tagSize &+ self.lengthDelimited(message.serializedSize()) }
+        messages.withUnsafeBufferPointer { messages in
+            for index in messages.indices { total &+= tagSize &+ self.lengthDelimited(messages[index].serializedSize()) }
+        }
         return total
     }
 
