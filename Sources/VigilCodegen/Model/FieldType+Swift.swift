@@ -116,19 +116,13 @@ extension WireFieldDescriptor.FieldType {
         }
     }
 
-    /// A `RandomValues` call producing a value of this type.
+    /// A `RandomValues` call producing a value of this type: `RandomValues` names its functions after the Swift
+    /// type (`int64`, `uint32`, `string`, ...), so the name follows from `swiftType`.
     var randomExpression: String {
         switch self {
-        case .double: "RandomValues.double(&g)"
-        case .float: "RandomValues.float(&g)"
-        case .int64, .sint64, .sfixed64: "RandomValues.int64(&g)"
-        case .uint64, .fixed64: "RandomValues.uint64(&g)"
-        case .int32, .sint32, .sfixed32: "RandomValues.int32(&g)"
-        case .uint32, .fixed32: "RandomValues.uint32(&g)"
-        case .bool: "RandomValues.bool(&g)"
-        case .string: "RandomValues.string(&g)"
         case .bytes: "RandomValues.bytes(&g)"
         case .group, .message, .enumeration: "fatalError()"
+        default: "RandomValues.\(self.swiftType.lowercased())(&g)"
         }
     }
 
