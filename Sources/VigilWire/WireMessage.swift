@@ -42,10 +42,7 @@ extension WireMessage {
         maxDepth: Int = WireReader.defaultMaxDepth
     ) throws(WireDecodingError) {
         self.init()
-        let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(WireDecodingError) in try self.merge(unsafeBytes: raw, maxDepth: maxDepth) }
-        }
-        try result.get()
+        try self.merge(owner: bytes, maxDepth: maxDepth)
     }
 
     /// Decodes from memory the caller owns for the duration of the call (a frame buffer, for example).
@@ -64,16 +61,25 @@ extension WireMessage {
         serializedBytes bytes: [UInt8],
         maxDepth: Int = WireReader.defaultMaxDepth
     ) throws(WireDecodingError) {
-        let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(WireDecodingError) in try self.merge(unsafeBytes: raw, maxDepth: maxDepth) }
-        }
-        try result.get()
+        try self.merge(owner: bytes[...], maxDepth: maxDepth)
     }
 
     @inlinable
     mutating func merge(unsafeBytes bytes: UnsafeRawBufferPointer, maxDepth: Int) throws(WireDecodingError) {
         var reader = WireReader(buffer: bytes, maxDepth: maxDepth)
         try self.decodeFields(from: &reader)
+    }
+
+    /// Decodes from an array the result may keep slices of (see `WireString`).
+    @inlinable
+    mutating func merge(owner bytes: ArraySlice<UInt8>, maxDepth: Int) throws(WireDecodingError) {
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(WireDecodingError) in
+                var reader = WireReader(buffer: raw, maxDepth: maxDepth, owner: bytes)
+                try self.decodeFields(from: &reader)
+            }
+        }
+        try result.get()
     }
 
     /// The message's wire encoding: sized first, then written into one allocation of exactly that size.

@@ -15,14 +15,18 @@ public struct WireReader {
     @usableFromInline var depthRemaining: Int
     /// Where the current field's key started, so an unknown field can be kept byte for byte.
     @usableFromInline var tagStart: Int
+    /// The array `buffer` points into, when the caller decoded from one: string fields then borrow slices of it
+    /// (`WireString`) instead of copying into new `String`s. `buffer[0]` is `owner[owner.startIndex]`.
+    @usableFromInline let owner: ArraySlice<UInt8>?
 
     @usableFromInline
-    init(buffer: UnsafeRawBufferPointer, maxDepth: Int) {
+    init(buffer: UnsafeRawBufferPointer, maxDepth: Int, owner: ArraySlice<UInt8>? = nil) {
         self.buffer = buffer
         self.position = 0
         self.end = buffer.count
         self.depthRemaining = maxDepth
         self.tagStart = 0
+        self.owner = owner
     }
 
     /// Runs `body` with a reader over `bytes`.
@@ -119,6 +123,20 @@ public struct WireReader {
         let bytes = try self.readLengthDelimitedBuffer()
         guard UTF8Validation.isValid(bytes) else { throw WireDecodingError(.invalidUTF8, offset: start) }
         return bytes.withMemoryRebound(to: UInt8.self) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Reads a length-prefixed UTF-8 string as a `WireString`: a slice of the input when the reader has its owning
+    /// array, a new `String` otherwise. Invalid UTF-8 is refused either way.
+    @inlinable
+    public mutating func readWireString() throws(WireDecodingError) -> WireString {
+        let start = self.position
+        let bytes = try self.readLengthDelimitedBuffer()
+        guard UTF8Validation.isValid(bytes) else { throw WireDecodingError(.invalidUTF8, offset: start) }
+        guard let owner = self.owner else {
+            return WireString(bytes.withMemoryRebound(to: UInt8.self) { String(decoding: $0, as: UTF8.self) })
+        }
+        let first = owner.startIndex &+ (self.position &- bytes.count)
+        return WireString(validatedUTF8: owner[first..<(first &+ bytes.count)])
     }
 
     @inlinable

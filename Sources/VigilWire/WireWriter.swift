@@ -131,10 +131,11 @@ public struct WireWriter {
 
     @inlinable
     public mutating func writeRepeatedMessages<Message: WireMessage>(_ messages: [Message], field: Int) {
-        // Borrow each element through the buffer: `for message in messages` would copy it (one retain per
-        // string field of every message).
+        // Borrow each element in place (`pointee` is an addressor) rather than `for message in messages`, which
+        // copies every message out of the array first.
         messages.withUnsafeBufferPointer { messages in
-            for index in messages.indices { self.writeMessage(messages[index], field: field) }
+            guard let base = messages.baseAddress else { return }
+            for index in 0..<messages.count { self.writeMessage((base + index).pointee, field: field) }
         }
     }
 
@@ -218,7 +219,10 @@ extension WireSize {
         var total = 0
         let tagSize = self.tag(field)
         messages.withUnsafeBufferPointer { messages in
-            for index in messages.indices { total &+= tagSize &+ self.lengthDelimited(messages[index].serializedSize()) }
+            guard let base = messages.baseAddress else { return }
+            for index in 0..<messages.count {
+                total &+= tagSize &+ self.lengthDelimited((base + index).pointee.serializedSize())
+            }
         }
         return total
     }

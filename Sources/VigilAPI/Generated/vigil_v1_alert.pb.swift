@@ -210,7 +210,12 @@ public struct AlertChange: WireMessage, Sendable, Hashable {
     /// Id of the user who made the change.
     public var changedByUserId: Int64 = 0
     /// Username of that user at the time of the change.
-    public var changedByUsername: String = ""
+    public var changedByUsername: String {
+        get { self.changedByUsernameUTF8.string }
+        set { self.changedByUsernameUTF8 = WireString(newValue) }
+    }
+    /// `changedByUsername` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var changedByUsernameUTF8 = WireString()
     /// Status before the change.
     public var fromStatus: AlertStatus = .unspecified
     /// Status after the change.
@@ -227,7 +232,7 @@ public struct AlertChange: WireMessage, Sendable, Hashable {
         var size = 0
         if self.alertId != 0 { size &+= 1 &+ ProtoInt64.size(of: self.alertId) }
         if self.changedByUserId != 0 { size &+= 1 &+ ProtoInt64.size(of: self.changedByUserId) }
-        if !self.changedByUsername.isEmpty { size &+= 1 &+ ProtoString.size(of: self.changedByUsername) }
+        if !self.changedByUsernameUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.changedByUsernameUTF8) }
         if self.fromStatus.rawValue != 0 { size &+= 1 &+ ProtoEnum<AlertStatus>.size(of: self.fromStatus) }
         if self.toStatus.rawValue != 0 { size &+= 1 &+ ProtoEnum<AlertStatus>.size(of: self.toStatus) }
         if let value = self.changedAt { size &+= 1 &+ WireSize.lengthDelimited(value.serializedSize()) }
@@ -239,7 +244,9 @@ public struct AlertChange: WireMessage, Sendable, Hashable {
     public func write(to writer: inout WireWriter) {
         if self.alertId != 0 { writer.write(ProtoInt64.self, self.alertId, field: 1) }
         if self.changedByUserId != 0 { writer.write(ProtoInt64.self, self.changedByUserId, field: 2) }
-        if !self.changedByUsername.isEmpty { writer.write(ProtoString.self, self.changedByUsername, field: 3) }
+        if !self.changedByUsernameUTF8.isEmpty {
+            writer.write(ProtoWireString.self, self.changedByUsernameUTF8, field: 3)
+        }
         if self.fromStatus.rawValue != 0 { writer.write(ProtoEnum<AlertStatus>.self, self.fromStatus, field: 4) }
         if self.toStatus.rawValue != 0 { writer.write(ProtoEnum<AlertStatus>.self, self.toStatus, field: 5) }
         if let value = self.changedAt { writer.writeMessage(value, field: 6) }
@@ -251,7 +258,7 @@ public struct AlertChange: WireMessage, Sendable, Hashable {
         switch tag.fieldNumber {
         case 1: self.alertId = try reader.read(ProtoInt64.self, tag)
         case 2: self.changedByUserId = try reader.read(ProtoInt64.self, tag)
-        case 3: self.changedByUsername = try reader.read(ProtoString.self, tag)
+        case 3: self.changedByUsernameUTF8 = try reader.read(ProtoWireString.self, tag)
         case 4: self.fromStatus = try reader.read(ProtoEnum<AlertStatus>.self, tag)
         case 5: self.toStatus = try reader.read(ProtoEnum<AlertStatus>.self, tag)
         case 6:
@@ -298,9 +305,19 @@ public struct AlertFilter: WireMessage, Sendable, Hashable {
     /// Any of these event severities; empty matches every severity.
     public var severities: [Severity] = []
     /// Exact source name of the event.
-    public var sourceName: String = ""
+    public var sourceName: String {
+        get { self.sourceNameUTF8.string }
+        set { self.sourceNameUTF8 = WireString(newValue) }
+    }
+    /// `sourceName` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var sourceNameUTF8 = WireString()
     /// Exact event type of the event.
-    public var eventType: String = ""
+    public var eventType: String {
+        get { self.eventTypeUTF8.string }
+        set { self.eventTypeUTF8 = WireString(newValue) }
+    }
+    /// `eventType` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var eventTypeUTF8 = WireString()
     /// Range of `created_at`.
     public var created: TimeRange?
     public var unknownFields = UnknownFields()
@@ -311,8 +328,8 @@ public struct AlertFilter: WireMessage, Sendable, Hashable {
         var size = 0
         size &+= WireSize.packed(ProtoEnum<AlertStatus>.self, self.statuses, field: 1)
         size &+= WireSize.packed(ProtoEnum<Severity>.self, self.severities, field: 2)
-        if !self.sourceName.isEmpty { size &+= 1 &+ ProtoString.size(of: self.sourceName) }
-        if !self.eventType.isEmpty { size &+= 1 &+ ProtoString.size(of: self.eventType) }
+        if !self.sourceNameUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.sourceNameUTF8) }
+        if !self.eventTypeUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.eventTypeUTF8) }
         if let value = self.created { size &+= 1 &+ WireSize.lengthDelimited(value.serializedSize()) }
         size &+= self.unknownFields.bytes.count
         return size
@@ -321,8 +338,8 @@ public struct AlertFilter: WireMessage, Sendable, Hashable {
     public func write(to writer: inout WireWriter) {
         writer.writePacked(ProtoEnum<AlertStatus>.self, self.statuses, field: 1)
         writer.writePacked(ProtoEnum<Severity>.self, self.severities, field: 2)
-        if !self.sourceName.isEmpty { writer.write(ProtoString.self, self.sourceName, field: 3) }
-        if !self.eventType.isEmpty { writer.write(ProtoString.self, self.eventType, field: 4) }
+        if !self.sourceNameUTF8.isEmpty { writer.write(ProtoWireString.self, self.sourceNameUTF8, field: 3) }
+        if !self.eventTypeUTF8.isEmpty { writer.write(ProtoWireString.self, self.eventTypeUTF8, field: 4) }
         if let value = self.created { writer.writeMessage(value, field: 5) }
         writer.writeUnknownFields(self.unknownFields)
     }
@@ -331,8 +348,8 @@ public struct AlertFilter: WireMessage, Sendable, Hashable {
         switch tag.fieldNumber {
         case 1: try reader.readRepeated(ProtoEnum<AlertStatus>.self, tag, into: &self.statuses)
         case 2: try reader.readRepeated(ProtoEnum<Severity>.self, tag, into: &self.severities)
-        case 3: self.sourceName = try reader.read(ProtoString.self, tag)
-        case 4: self.eventType = try reader.read(ProtoString.self, tag)
+        case 3: self.sourceNameUTF8 = try reader.read(ProtoWireString.self, tag)
+        case 4: self.eventTypeUTF8 = try reader.read(ProtoWireString.self, tag)
         case 5:
             var value = self.created ?? TimeRange()
             try reader.readMessage(tag, into: &value)
@@ -375,7 +392,12 @@ public struct ListAlertsRequest: WireMessage, Sendable, Hashable {
     /// Alerts per page: default 20, at most 1000.
     public var pageSize: Int32 = 0
     /// `next_page_token` of the previous page, to continue a listing with the same filter and order. Opaque.
-    public var pageToken: String = ""
+    public var pageToken: String {
+        get { self.pageTokenUTF8.string }
+        set { self.pageTokenUTF8 = WireString(newValue) }
+    }
+    /// `pageToken` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var pageTokenUTF8 = WireString()
     public var unknownFields = UnknownFields()
 
     public init() {}
@@ -386,7 +408,7 @@ public struct ListAlertsRequest: WireMessage, Sendable, Hashable {
         if self.orderBy.rawValue != 0 { size &+= 1 &+ ProtoEnum<AlertOrderField>.size(of: self.orderBy) }
         if self.ascending { size &+= 2 }
         if self.pageSize != 0 { size &+= 1 &+ ProtoInt32.size(of: self.pageSize) }
-        if !self.pageToken.isEmpty { size &+= 1 &+ ProtoString.size(of: self.pageToken) }
+        if !self.pageTokenUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.pageTokenUTF8) }
         size &+= self.unknownFields.bytes.count
         return size
     }
@@ -396,7 +418,7 @@ public struct ListAlertsRequest: WireMessage, Sendable, Hashable {
         if self.orderBy.rawValue != 0 { writer.write(ProtoEnum<AlertOrderField>.self, self.orderBy, field: 2) }
         if self.ascending { writer.write(ProtoBool.self, self.ascending, field: 3) }
         if self.pageSize != 0 { writer.write(ProtoInt32.self, self.pageSize, field: 4) }
-        if !self.pageToken.isEmpty { writer.write(ProtoString.self, self.pageToken, field: 5) }
+        if !self.pageTokenUTF8.isEmpty { writer.write(ProtoWireString.self, self.pageTokenUTF8, field: 5) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
@@ -409,7 +431,7 @@ public struct ListAlertsRequest: WireMessage, Sendable, Hashable {
         case 2: self.orderBy = try reader.read(ProtoEnum<AlertOrderField>.self, tag)
         case 3: self.ascending = try reader.read(ProtoBool.self, tag)
         case 4: self.pageSize = try reader.read(ProtoInt32.self, tag)
-        case 5: self.pageToken = try reader.read(ProtoString.self, tag)
+        case 5: self.pageTokenUTF8 = try reader.read(ProtoWireString.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -426,7 +448,12 @@ public struct ListAlertsResponse: WireMessage, Sendable, Hashable {
     /// One page of alerts.
     public var alerts: [Alert] = []
     /// Token for the next page; empty on the last page.
-    public var nextPageToken: String = ""
+    public var nextPageToken: String {
+        get { self.nextPageTokenUTF8.string }
+        set { self.nextPageTokenUTF8 = WireString(newValue) }
+    }
+    /// `nextPageToken` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var nextPageTokenUTF8 = WireString()
     public var unknownFields = UnknownFields()
 
     public init() {}
@@ -434,21 +461,21 @@ public struct ListAlertsResponse: WireMessage, Sendable, Hashable {
     public func serializedSize() -> Int {
         var size = 0
         size &+= WireSize.repeatedMessages(self.alerts, field: 1)
-        if !self.nextPageToken.isEmpty { size &+= 1 &+ ProtoString.size(of: self.nextPageToken) }
+        if !self.nextPageTokenUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.nextPageTokenUTF8) }
         size &+= self.unknownFields.bytes.count
         return size
     }
 
     public func write(to writer: inout WireWriter) {
         writer.writeRepeatedMessages(self.alerts, field: 1)
-        if !self.nextPageToken.isEmpty { writer.write(ProtoString.self, self.nextPageToken, field: 2) }
+        if !self.nextPageTokenUTF8.isEmpty { writer.write(ProtoWireString.self, self.nextPageTokenUTF8, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
         case 1: self.alerts.append(try reader.readMessage(Alert.self, tag))
-        case 2: self.nextPageToken = try reader.read(ProtoString.self, tag)
+        case 2: self.nextPageTokenUTF8 = try reader.read(ProtoWireString.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }

@@ -25,11 +25,21 @@ public struct TokenPair: WireMessage, Sendable, Hashable {
     ]
 
     /// Authorises calls until `access_token_expires_at` (default lifetime 1 hour).
-    public var accessToken: String = ""
+    public var accessToken: String {
+        get { self.accessTokenUTF8.string }
+        set { self.accessTokenUTF8 = WireString(newValue) }
+    }
+    /// `accessToken` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var accessTokenUTF8 = WireString()
     /// When the access token expires (UTC).
     public var accessTokenExpiresAt: Timestamp?
     /// Obtains a new pair from RefreshToken, once (default lifetime 7 days).
-    public var refreshToken: String = ""
+    public var refreshToken: String {
+        get { self.refreshTokenUTF8.string }
+        set { self.refreshTokenUTF8 = WireString(newValue) }
+    }
+    /// `refreshToken` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var refreshTokenUTF8 = WireString()
     /// When the refresh token expires (UTC).
     public var refreshTokenExpiresAt: Timestamp?
     public var unknownFields = UnknownFields()
@@ -38,30 +48,30 @@ public struct TokenPair: WireMessage, Sendable, Hashable {
 
     public func serializedSize() -> Int {
         var size = 0
-        if !self.accessToken.isEmpty { size &+= 1 &+ ProtoString.size(of: self.accessToken) }
+        if !self.accessTokenUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.accessTokenUTF8) }
         if let value = self.accessTokenExpiresAt { size &+= 1 &+ WireSize.lengthDelimited(value.serializedSize()) }
-        if !self.refreshToken.isEmpty { size &+= 1 &+ ProtoString.size(of: self.refreshToken) }
+        if !self.refreshTokenUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.refreshTokenUTF8) }
         if let value = self.refreshTokenExpiresAt { size &+= 1 &+ WireSize.lengthDelimited(value.serializedSize()) }
         size &+= self.unknownFields.bytes.count
         return size
     }
 
     public func write(to writer: inout WireWriter) {
-        if !self.accessToken.isEmpty { writer.write(ProtoString.self, self.accessToken, field: 1) }
+        if !self.accessTokenUTF8.isEmpty { writer.write(ProtoWireString.self, self.accessTokenUTF8, field: 1) }
         if let value = self.accessTokenExpiresAt { writer.writeMessage(value, field: 2) }
-        if !self.refreshToken.isEmpty { writer.write(ProtoString.self, self.refreshToken, field: 3) }
+        if !self.refreshTokenUTF8.isEmpty { writer.write(ProtoWireString.self, self.refreshTokenUTF8, field: 3) }
         if let value = self.refreshTokenExpiresAt { writer.writeMessage(value, field: 4) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1: self.accessToken = try reader.read(ProtoString.self, tag)
+        case 1: self.accessTokenUTF8 = try reader.read(ProtoWireString.self, tag)
         case 2:
             var value = self.accessTokenExpiresAt ?? Timestamp()
             try reader.readMessage(tag, into: &value)
             self.accessTokenExpiresAt = value
-        case 3: self.refreshToken = try reader.read(ProtoString.self, tag)
+        case 3: self.refreshTokenUTF8 = try reader.read(ProtoWireString.self, tag)
         case 4:
             var value = self.refreshTokenExpiresAt ?? Timestamp()
             try reader.readMessage(tag, into: &value)
@@ -80,31 +90,41 @@ public struct AuthenticateRequest: WireMessage, Sendable, Hashable {
     ]
 
     /// Login name.
-    public var username: String = ""
+    public var username: String {
+        get { self.usernameUTF8.string }
+        set { self.usernameUTF8 = WireString(newValue) }
+    }
+    /// `username` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var usernameUTF8 = WireString()
     /// Password.
-    public var password: String = ""
+    public var password: String {
+        get { self.passwordUTF8.string }
+        set { self.passwordUTF8 = WireString(newValue) }
+    }
+    /// `password` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var passwordUTF8 = WireString()
     public var unknownFields = UnknownFields()
 
     public init() {}
 
     public func serializedSize() -> Int {
         var size = 0
-        if !self.username.isEmpty { size &+= 1 &+ ProtoString.size(of: self.username) }
-        if !self.password.isEmpty { size &+= 1 &+ ProtoString.size(of: self.password) }
+        if !self.usernameUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.usernameUTF8) }
+        if !self.passwordUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.passwordUTF8) }
         size &+= self.unknownFields.bytes.count
         return size
     }
 
     public func write(to writer: inout WireWriter) {
-        if !self.username.isEmpty { writer.write(ProtoString.self, self.username, field: 1) }
-        if !self.password.isEmpty { writer.write(ProtoString.self, self.password, field: 2) }
+        if !self.usernameUTF8.isEmpty { writer.write(ProtoWireString.self, self.usernameUTF8, field: 1) }
+        if !self.passwordUTF8.isEmpty { writer.write(ProtoWireString.self, self.passwordUTF8, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1: self.username = try reader.read(ProtoString.self, tag)
-        case 2: self.password = try reader.read(ProtoString.self, tag)
+        case 1: self.usernameUTF8 = try reader.read(ProtoWireString.self, tag)
+        case 2: self.passwordUTF8 = try reader.read(ProtoWireString.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -169,26 +189,31 @@ public struct RefreshTokenRequest: WireMessage, Sendable, Hashable {
     ]
 
     /// A refresh token from Authenticate or an earlier RefreshToken. It is revoked by this call.
-    public var refreshToken: String = ""
+    public var refreshToken: String {
+        get { self.refreshTokenUTF8.string }
+        set { self.refreshTokenUTF8 = WireString(newValue) }
+    }
+    /// `refreshToken` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var refreshTokenUTF8 = WireString()
     public var unknownFields = UnknownFields()
 
     public init() {}
 
     public func serializedSize() -> Int {
         var size = 0
-        if !self.refreshToken.isEmpty { size &+= 1 &+ ProtoString.size(of: self.refreshToken) }
+        if !self.refreshTokenUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.refreshTokenUTF8) }
         size &+= self.unknownFields.bytes.count
         return size
     }
 
     public func write(to writer: inout WireWriter) {
-        if !self.refreshToken.isEmpty { writer.write(ProtoString.self, self.refreshToken, field: 1) }
+        if !self.refreshTokenUTF8.isEmpty { writer.write(ProtoWireString.self, self.refreshTokenUTF8, field: 1) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1: self.refreshToken = try reader.read(ProtoString.self, tag)
+        case 1: self.refreshTokenUTF8 = try reader.read(ProtoWireString.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }

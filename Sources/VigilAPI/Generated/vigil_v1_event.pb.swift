@@ -101,13 +101,28 @@ public struct Event: WireMessage, Sendable, Hashable {
     /// Server-assigned identifier, increasing in order of storage.
     public var id: Int64 = 0
     /// The host or system the event comes from, for example `web-01`.
-    public var sourceName: String = ""
+    public var sourceName: String {
+        get { self.sourceNameUTF8.string }
+        set { self.sourceNameUTF8 = WireString(newValue) }
+    }
+    /// `sourceName` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var sourceNameUTF8 = WireString()
     /// What happened, for example `ssh.login_failed`.
-    public var eventType: String = ""
+    public var eventType: String {
+        get { self.eventTypeUTF8.string }
+        set { self.eventTypeUTF8 = WireString(newValue) }
+    }
+    /// `eventType` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var eventTypeUTF8 = WireString()
     /// How serious it is.
     public var severity: Severity = .unspecified
     /// Free text for people.
-    public var description: String = ""
+    public var description: String {
+        get { self.descriptionUTF8.string }
+        set { self.descriptionUTF8 = WireString(newValue) }
+    }
+    /// `description` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var descriptionUTF8 = WireString()
     /// When the event happened, as the agent saw it (UTC). Defaults to `received_at` when not given.
     public var occurredAt: Timestamp?
     /// When the server received the event (UTC). Set by the server.
@@ -115,10 +130,20 @@ public struct Event: WireMessage, Sendable, Hashable {
     /// Id of the user whose token submitted the event. Set by the server.
     public var submittedByUserId: Int64 = 0
     /// Username of the submitting user at the time of submission. Set by the server.
-    public var submittedByUsername: String = ""
+    public var submittedByUsername: String {
+        get { self.submittedByUsernameUTF8.string }
+        set { self.submittedByUsernameUTF8 = WireString(newValue) }
+    }
+    /// `submittedByUsername` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var submittedByUsernameUTF8 = WireString()
     /// Optional caller-chosen key, unique per submitting user: an event whose key is already stored is counted as
     /// a duplicate and not stored again. Empty means no key.
-    public var idempotencyKey: String = ""
+    public var idempotencyKey: String {
+        get { self.idempotencyKeyUTF8.string }
+        set { self.idempotencyKeyUTF8 = WireString(newValue) }
+    }
+    /// `idempotencyKey` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var idempotencyKeyUTF8 = WireString()
     public var unknownFields = UnknownFields()
 
     public init() {}
@@ -126,40 +151,44 @@ public struct Event: WireMessage, Sendable, Hashable {
     public func serializedSize() -> Int {
         var size = 0
         if self.id != 0 { size &+= 1 &+ ProtoInt64.size(of: self.id) }
-        if !self.sourceName.isEmpty { size &+= 1 &+ ProtoString.size(of: self.sourceName) }
-        if !self.eventType.isEmpty { size &+= 1 &+ ProtoString.size(of: self.eventType) }
+        if !self.sourceNameUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.sourceNameUTF8) }
+        if !self.eventTypeUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.eventTypeUTF8) }
         if self.severity.rawValue != 0 { size &+= 1 &+ ProtoEnum<Severity>.size(of: self.severity) }
-        if !self.description.isEmpty { size &+= 1 &+ ProtoString.size(of: self.description) }
+        if !self.descriptionUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.descriptionUTF8) }
         if let value = self.occurredAt { size &+= 1 &+ WireSize.lengthDelimited(value.serializedSize()) }
         if let value = self.receivedAt { size &+= 1 &+ WireSize.lengthDelimited(value.serializedSize()) }
         if self.submittedByUserId != 0 { size &+= 1 &+ ProtoInt64.size(of: self.submittedByUserId) }
-        if !self.submittedByUsername.isEmpty { size &+= 1 &+ ProtoString.size(of: self.submittedByUsername) }
-        if !self.idempotencyKey.isEmpty { size &+= 1 &+ ProtoString.size(of: self.idempotencyKey) }
+        if !self.submittedByUsernameUTF8.isEmpty {
+            size &+= 1 &+ ProtoWireString.size(of: self.submittedByUsernameUTF8)
+        }
+        if !self.idempotencyKeyUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.idempotencyKeyUTF8) }
         size &+= self.unknownFields.bytes.count
         return size
     }
 
     public func write(to writer: inout WireWriter) {
         if self.id != 0 { writer.write(ProtoInt64.self, self.id, field: 1) }
-        if !self.sourceName.isEmpty { writer.write(ProtoString.self, self.sourceName, field: 2) }
-        if !self.eventType.isEmpty { writer.write(ProtoString.self, self.eventType, field: 3) }
+        if !self.sourceNameUTF8.isEmpty { writer.write(ProtoWireString.self, self.sourceNameUTF8, field: 2) }
+        if !self.eventTypeUTF8.isEmpty { writer.write(ProtoWireString.self, self.eventTypeUTF8, field: 3) }
         if self.severity.rawValue != 0 { writer.write(ProtoEnum<Severity>.self, self.severity, field: 4) }
-        if !self.description.isEmpty { writer.write(ProtoString.self, self.description, field: 5) }
+        if !self.descriptionUTF8.isEmpty { writer.write(ProtoWireString.self, self.descriptionUTF8, field: 5) }
         if let value = self.occurredAt { writer.writeMessage(value, field: 6) }
         if let value = self.receivedAt { writer.writeMessage(value, field: 7) }
         if self.submittedByUserId != 0 { writer.write(ProtoInt64.self, self.submittedByUserId, field: 8) }
-        if !self.submittedByUsername.isEmpty { writer.write(ProtoString.self, self.submittedByUsername, field: 9) }
-        if !self.idempotencyKey.isEmpty { writer.write(ProtoString.self, self.idempotencyKey, field: 10) }
+        if !self.submittedByUsernameUTF8.isEmpty {
+            writer.write(ProtoWireString.self, self.submittedByUsernameUTF8, field: 9)
+        }
+        if !self.idempotencyKeyUTF8.isEmpty { writer.write(ProtoWireString.self, self.idempotencyKeyUTF8, field: 10) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
         case 1: self.id = try reader.read(ProtoInt64.self, tag)
-        case 2: self.sourceName = try reader.read(ProtoString.self, tag)
-        case 3: self.eventType = try reader.read(ProtoString.self, tag)
+        case 2: self.sourceNameUTF8 = try reader.read(ProtoWireString.self, tag)
+        case 3: self.eventTypeUTF8 = try reader.read(ProtoWireString.self, tag)
         case 4: self.severity = try reader.read(ProtoEnum<Severity>.self, tag)
-        case 5: self.description = try reader.read(ProtoString.self, tag)
+        case 5: self.descriptionUTF8 = try reader.read(ProtoWireString.self, tag)
         case 6:
             var value = self.occurredAt ?? Timestamp()
             try reader.readMessage(tag, into: &value)
@@ -169,8 +198,8 @@ public struct Event: WireMessage, Sendable, Hashable {
             try reader.readMessage(tag, into: &value)
             self.receivedAt = value
         case 8: self.submittedByUserId = try reader.read(ProtoInt64.self, tag)
-        case 9: self.submittedByUsername = try reader.read(ProtoString.self, tag)
-        case 10: self.idempotencyKey = try reader.read(ProtoString.self, tag)
+        case 9: self.submittedByUsernameUTF8 = try reader.read(ProtoWireString.self, tag)
+        case 10: self.idempotencyKeyUTF8 = try reader.read(ProtoWireString.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -201,9 +230,19 @@ public struct EventFilter: WireMessage, Sendable, Hashable {
     /// Any of these severities; empty matches every severity.
     public var severities: [Severity] = []
     /// Exact event type.
-    public var eventType: String = ""
+    public var eventType: String {
+        get { self.eventTypeUTF8.string }
+        set { self.eventTypeUTF8 = WireString(newValue) }
+    }
+    /// `eventType` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var eventTypeUTF8 = WireString()
     /// Exact source name.
-    public var sourceName: String = ""
+    public var sourceName: String {
+        get { self.sourceNameUTF8.string }
+        set { self.sourceNameUTF8 = WireString(newValue) }
+    }
+    /// `sourceName` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var sourceNameUTF8 = WireString()
     /// Range of `occurred_at`.
     public var occurred: TimeRange?
     public var unknownFields = UnknownFields()
@@ -213,8 +252,8 @@ public struct EventFilter: WireMessage, Sendable, Hashable {
     public func serializedSize() -> Int {
         var size = 0
         size &+= WireSize.packed(ProtoEnum<Severity>.self, self.severities, field: 1)
-        if !self.eventType.isEmpty { size &+= 1 &+ ProtoString.size(of: self.eventType) }
-        if !self.sourceName.isEmpty { size &+= 1 &+ ProtoString.size(of: self.sourceName) }
+        if !self.eventTypeUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.eventTypeUTF8) }
+        if !self.sourceNameUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.sourceNameUTF8) }
         if let value = self.occurred { size &+= 1 &+ WireSize.lengthDelimited(value.serializedSize()) }
         size &+= self.unknownFields.bytes.count
         return size
@@ -222,8 +261,8 @@ public struct EventFilter: WireMessage, Sendable, Hashable {
 
     public func write(to writer: inout WireWriter) {
         writer.writePacked(ProtoEnum<Severity>.self, self.severities, field: 1)
-        if !self.eventType.isEmpty { writer.write(ProtoString.self, self.eventType, field: 2) }
-        if !self.sourceName.isEmpty { writer.write(ProtoString.self, self.sourceName, field: 3) }
+        if !self.eventTypeUTF8.isEmpty { writer.write(ProtoWireString.self, self.eventTypeUTF8, field: 2) }
+        if !self.sourceNameUTF8.isEmpty { writer.write(ProtoWireString.self, self.sourceNameUTF8, field: 3) }
         if let value = self.occurred { writer.writeMessage(value, field: 4) }
         writer.writeUnknownFields(self.unknownFields)
     }
@@ -231,8 +270,8 @@ public struct EventFilter: WireMessage, Sendable, Hashable {
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
         case 1: try reader.readRepeated(ProtoEnum<Severity>.self, tag, into: &self.severities)
-        case 2: self.eventType = try reader.read(ProtoString.self, tag)
-        case 3: self.sourceName = try reader.read(ProtoString.self, tag)
+        case 2: self.eventTypeUTF8 = try reader.read(ProtoWireString.self, tag)
+        case 3: self.sourceNameUTF8 = try reader.read(ProtoWireString.self, tag)
         case 4:
             var value = self.occurred ?? TimeRange()
             try reader.readMessage(tag, into: &value)
@@ -274,7 +313,12 @@ public struct ListEventsRequest: WireMessage, Sendable, Hashable {
     /// Events per page: default 20, at most 1000.
     public var pageSize: Int32 = 0
     /// `next_page_token` of the previous page, to continue a listing with the same filter and order. Opaque.
-    public var pageToken: String = ""
+    public var pageToken: String {
+        get { self.pageTokenUTF8.string }
+        set { self.pageTokenUTF8 = WireString(newValue) }
+    }
+    /// `pageToken` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var pageTokenUTF8 = WireString()
     public var unknownFields = UnknownFields()
 
     public init() {}
@@ -285,7 +329,7 @@ public struct ListEventsRequest: WireMessage, Sendable, Hashable {
         if self.orderBy.rawValue != 0 { size &+= 1 &+ ProtoEnum<EventOrderField>.size(of: self.orderBy) }
         if self.ascending { size &+= 2 }
         if self.pageSize != 0 { size &+= 1 &+ ProtoInt32.size(of: self.pageSize) }
-        if !self.pageToken.isEmpty { size &+= 1 &+ ProtoString.size(of: self.pageToken) }
+        if !self.pageTokenUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.pageTokenUTF8) }
         size &+= self.unknownFields.bytes.count
         return size
     }
@@ -295,7 +339,7 @@ public struct ListEventsRequest: WireMessage, Sendable, Hashable {
         if self.orderBy.rawValue != 0 { writer.write(ProtoEnum<EventOrderField>.self, self.orderBy, field: 2) }
         if self.ascending { writer.write(ProtoBool.self, self.ascending, field: 3) }
         if self.pageSize != 0 { writer.write(ProtoInt32.self, self.pageSize, field: 4) }
-        if !self.pageToken.isEmpty { writer.write(ProtoString.self, self.pageToken, field: 5) }
+        if !self.pageTokenUTF8.isEmpty { writer.write(ProtoWireString.self, self.pageTokenUTF8, field: 5) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
@@ -308,7 +352,7 @@ public struct ListEventsRequest: WireMessage, Sendable, Hashable {
         case 2: self.orderBy = try reader.read(ProtoEnum<EventOrderField>.self, tag)
         case 3: self.ascending = try reader.read(ProtoBool.self, tag)
         case 4: self.pageSize = try reader.read(ProtoInt32.self, tag)
-        case 5: self.pageToken = try reader.read(ProtoString.self, tag)
+        case 5: self.pageTokenUTF8 = try reader.read(ProtoWireString.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -325,7 +369,12 @@ public struct ListEventsResponse: WireMessage, Sendable, Hashable {
     /// One page of events.
     public var events: [Event] = []
     /// Token for the next page; empty on the last page.
-    public var nextPageToken: String = ""
+    public var nextPageToken: String {
+        get { self.nextPageTokenUTF8.string }
+        set { self.nextPageTokenUTF8 = WireString(newValue) }
+    }
+    /// `nextPageToken` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var nextPageTokenUTF8 = WireString()
     public var unknownFields = UnknownFields()
 
     public init() {}
@@ -333,21 +382,21 @@ public struct ListEventsResponse: WireMessage, Sendable, Hashable {
     public func serializedSize() -> Int {
         var size = 0
         size &+= WireSize.repeatedMessages(self.events, field: 1)
-        if !self.nextPageToken.isEmpty { size &+= 1 &+ ProtoString.size(of: self.nextPageToken) }
+        if !self.nextPageTokenUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.nextPageTokenUTF8) }
         size &+= self.unknownFields.bytes.count
         return size
     }
 
     public func write(to writer: inout WireWriter) {
         writer.writeRepeatedMessages(self.events, field: 1)
-        if !self.nextPageToken.isEmpty { writer.write(ProtoString.self, self.nextPageToken, field: 2) }
+        if !self.nextPageTokenUTF8.isEmpty { writer.write(ProtoWireString.self, self.nextPageTokenUTF8, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
         case 1: self.events.append(try reader.readMessage(Event.self, tag))
-        case 2: self.nextPageToken = try reader.read(ProtoString.self, tag)
+        case 2: self.nextPageTokenUTF8 = try reader.read(ProtoWireString.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }

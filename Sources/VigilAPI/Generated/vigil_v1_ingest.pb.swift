@@ -339,7 +339,12 @@ public struct EventRejection: WireMessage, Sendable, Hashable {
     /// Status code in gRPC numbering, for example 3 (INVALID_ARGUMENT).
     public var code: UInt32 = 0
     /// What was wrong, for people.
-    public var reason: String = ""
+    public var reason: String {
+        get { self.reasonUTF8.string }
+        set { self.reasonUTF8 = WireString(newValue) }
+    }
+    /// `reason` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var reasonUTF8 = WireString()
     public var unknownFields = UnknownFields()
 
     public init() {}
@@ -348,7 +353,7 @@ public struct EventRejection: WireMessage, Sendable, Hashable {
         var size = 0
         if self.index != 0 { size &+= 1 &+ ProtoUInt32.size(of: self.index) }
         if self.code != 0 { size &+= 1 &+ ProtoUInt32.size(of: self.code) }
-        if !self.reason.isEmpty { size &+= 1 &+ ProtoString.size(of: self.reason) }
+        if !self.reasonUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.reasonUTF8) }
         size &+= self.unknownFields.bytes.count
         return size
     }
@@ -356,7 +361,7 @@ public struct EventRejection: WireMessage, Sendable, Hashable {
     public func write(to writer: inout WireWriter) {
         if self.index != 0 { writer.write(ProtoUInt32.self, self.index, field: 1) }
         if self.code != 0 { writer.write(ProtoUInt32.self, self.code, field: 2) }
-        if !self.reason.isEmpty { writer.write(ProtoString.self, self.reason, field: 3) }
+        if !self.reasonUTF8.isEmpty { writer.write(ProtoWireString.self, self.reasonUTF8, field: 3) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
@@ -364,7 +369,7 @@ public struct EventRejection: WireMessage, Sendable, Hashable {
         switch tag.fieldNumber {
         case 1: self.index = try reader.read(ProtoUInt32.self, tag)
         case 2: self.code = try reader.read(ProtoUInt32.self, tag)
-        case 3: self.reason = try reader.read(ProtoString.self, tag)
+        case 3: self.reasonUTF8 = try reader.read(ProtoWireString.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }

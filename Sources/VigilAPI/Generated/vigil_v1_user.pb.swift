@@ -28,7 +28,12 @@ public struct User: WireMessage, Sendable, Hashable {
     /// Server-assigned identifier.
     public var id: Int64 = 0
     /// Unique login name.
-    public var username: String = ""
+    public var username: String {
+        get { self.usernameUTF8.string }
+        set { self.usernameUTF8 = WireString(newValue) }
+    }
+    /// `username` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var usernameUTF8 = WireString()
     /// What the user may do.
     public var role: Role = .unspecified
     /// A disabled user cannot authenticate, and every token issued to it is refused.
@@ -44,7 +49,7 @@ public struct User: WireMessage, Sendable, Hashable {
     public func serializedSize() -> Int {
         var size = 0
         if self.id != 0 { size &+= 1 &+ ProtoInt64.size(of: self.id) }
-        if !self.username.isEmpty { size &+= 1 &+ ProtoString.size(of: self.username) }
+        if !self.usernameUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.usernameUTF8) }
         if self.role.rawValue != 0 { size &+= 1 &+ ProtoEnum<Role>.size(of: self.role) }
         if self.disabled { size &+= 2 }
         if let value = self.createdAt { size &+= 1 &+ WireSize.lengthDelimited(value.serializedSize()) }
@@ -55,7 +60,7 @@ public struct User: WireMessage, Sendable, Hashable {
 
     public func write(to writer: inout WireWriter) {
         if self.id != 0 { writer.write(ProtoInt64.self, self.id, field: 1) }
-        if !self.username.isEmpty { writer.write(ProtoString.self, self.username, field: 2) }
+        if !self.usernameUTF8.isEmpty { writer.write(ProtoWireString.self, self.usernameUTF8, field: 2) }
         if self.role.rawValue != 0 { writer.write(ProtoEnum<Role>.self, self.role, field: 3) }
         if self.disabled { writer.write(ProtoBool.self, self.disabled, field: 4) }
         if let value = self.createdAt { writer.writeMessage(value, field: 5) }
@@ -66,7 +71,7 @@ public struct User: WireMessage, Sendable, Hashable {
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
         case 1: self.id = try reader.read(ProtoInt64.self, tag)
-        case 2: self.username = try reader.read(ProtoString.self, tag)
+        case 2: self.usernameUTF8 = try reader.read(ProtoWireString.self, tag)
         case 3: self.role = try reader.read(ProtoEnum<Role>.self, tag)
         case 4: self.disabled = try reader.read(ProtoBool.self, tag)
         case 5:
@@ -92,9 +97,19 @@ public struct CreateUserRequest: WireMessage, Sendable, Hashable {
     ]
 
     /// Unique login name: 1 to 150 characters of letters, digits and `@.+-_`.
-    public var username: String = ""
+    public var username: String {
+        get { self.usernameUTF8.string }
+        set { self.usernameUTF8 = WireString(newValue) }
+    }
+    /// `username` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var usernameUTF8 = WireString()
     /// At least 12 characters and not the username.
-    public var password: String = ""
+    public var password: String {
+        get { self.passwordUTF8.string }
+        set { self.passwordUTF8 = WireString(newValue) }
+    }
+    /// `password` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var passwordUTF8 = WireString()
     /// The user's role; required.
     public var role: Role = .unspecified
     public var unknownFields = UnknownFields()
@@ -103,24 +118,24 @@ public struct CreateUserRequest: WireMessage, Sendable, Hashable {
 
     public func serializedSize() -> Int {
         var size = 0
-        if !self.username.isEmpty { size &+= 1 &+ ProtoString.size(of: self.username) }
-        if !self.password.isEmpty { size &+= 1 &+ ProtoString.size(of: self.password) }
+        if !self.usernameUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.usernameUTF8) }
+        if !self.passwordUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.passwordUTF8) }
         if self.role.rawValue != 0 { size &+= 1 &+ ProtoEnum<Role>.size(of: self.role) }
         size &+= self.unknownFields.bytes.count
         return size
     }
 
     public func write(to writer: inout WireWriter) {
-        if !self.username.isEmpty { writer.write(ProtoString.self, self.username, field: 1) }
-        if !self.password.isEmpty { writer.write(ProtoString.self, self.password, field: 2) }
+        if !self.usernameUTF8.isEmpty { writer.write(ProtoWireString.self, self.usernameUTF8, field: 1) }
+        if !self.passwordUTF8.isEmpty { writer.write(ProtoWireString.self, self.passwordUTF8, field: 2) }
         if self.role.rawValue != 0 { writer.write(ProtoEnum<Role>.self, self.role, field: 3) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1: self.username = try reader.read(ProtoString.self, tag)
-        case 2: self.password = try reader.read(ProtoString.self, tag)
+        case 1: self.usernameUTF8 = try reader.read(ProtoWireString.self, tag)
+        case 2: self.passwordUTF8 = try reader.read(ProtoWireString.self, tag)
         case 3: self.role = try reader.read(ProtoEnum<Role>.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
@@ -264,7 +279,12 @@ public struct ListUsersRequest: WireMessage, Sendable, Hashable {
     /// Users per page: default 20, at most 1000.
     public var pageSize: Int32 = 0
     /// `next_page_token` of the previous page. Opaque.
-    public var pageToken: String = ""
+    public var pageToken: String {
+        get { self.pageTokenUTF8.string }
+        set { self.pageTokenUTF8 = WireString(newValue) }
+    }
+    /// `pageToken` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var pageTokenUTF8 = WireString()
     public var unknownFields = UnknownFields()
 
     public init() {}
@@ -273,7 +293,7 @@ public struct ListUsersRequest: WireMessage, Sendable, Hashable {
         var size = 0
         if self.role.rawValue != 0 { size &+= 1 &+ ProtoEnum<Role>.size(of: self.role) }
         if self.pageSize != 0 { size &+= 1 &+ ProtoInt32.size(of: self.pageSize) }
-        if !self.pageToken.isEmpty { size &+= 1 &+ ProtoString.size(of: self.pageToken) }
+        if !self.pageTokenUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.pageTokenUTF8) }
         size &+= self.unknownFields.bytes.count
         return size
     }
@@ -281,7 +301,7 @@ public struct ListUsersRequest: WireMessage, Sendable, Hashable {
     public func write(to writer: inout WireWriter) {
         if self.role.rawValue != 0 { writer.write(ProtoEnum<Role>.self, self.role, field: 1) }
         if self.pageSize != 0 { writer.write(ProtoInt32.self, self.pageSize, field: 2) }
-        if !self.pageToken.isEmpty { writer.write(ProtoString.self, self.pageToken, field: 3) }
+        if !self.pageTokenUTF8.isEmpty { writer.write(ProtoWireString.self, self.pageTokenUTF8, field: 3) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
@@ -289,7 +309,7 @@ public struct ListUsersRequest: WireMessage, Sendable, Hashable {
         switch tag.fieldNumber {
         case 1: self.role = try reader.read(ProtoEnum<Role>.self, tag)
         case 2: self.pageSize = try reader.read(ProtoInt32.self, tag)
-        case 3: self.pageToken = try reader.read(ProtoString.self, tag)
+        case 3: self.pageTokenUTF8 = try reader.read(ProtoWireString.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -306,7 +326,12 @@ public struct ListUsersResponse: WireMessage, Sendable, Hashable {
     /// One page of users.
     public var users: [User] = []
     /// Token for the next page; empty on the last page.
-    public var nextPageToken: String = ""
+    public var nextPageToken: String {
+        get { self.nextPageTokenUTF8.string }
+        set { self.nextPageTokenUTF8 = WireString(newValue) }
+    }
+    /// `nextPageToken` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var nextPageTokenUTF8 = WireString()
     public var unknownFields = UnknownFields()
 
     public init() {}
@@ -314,21 +339,21 @@ public struct ListUsersResponse: WireMessage, Sendable, Hashable {
     public func serializedSize() -> Int {
         var size = 0
         size &+= WireSize.repeatedMessages(self.users, field: 1)
-        if !self.nextPageToken.isEmpty { size &+= 1 &+ ProtoString.size(of: self.nextPageToken) }
+        if !self.nextPageTokenUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.nextPageTokenUTF8) }
         size &+= self.unknownFields.bytes.count
         return size
     }
 
     public func write(to writer: inout WireWriter) {
         writer.writeRepeatedMessages(self.users, field: 1)
-        if !self.nextPageToken.isEmpty { writer.write(ProtoString.self, self.nextPageToken, field: 2) }
+        if !self.nextPageTokenUTF8.isEmpty { writer.write(ProtoWireString.self, self.nextPageTokenUTF8, field: 2) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
         case 1: self.users.append(try reader.readMessage(User.self, tag))
-        case 2: self.nextPageToken = try reader.read(ProtoString.self, tag)
+        case 2: self.nextPageTokenUTF8 = try reader.read(ProtoWireString.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }

@@ -80,6 +80,14 @@ struct SwiftMessageEmitter {
                 let oneof = self.message.oneofs[index]
                 w.doc(oneof.comment)
                 w.line("public var \(oneof.propertyName): \(oneof.typeName)?")
+            case .singular where field.storesWireString:
+                w.doc(field.comment)
+                w.open("public var \(field.swiftName): String")
+                w.line("get { self.\(field.storageName).string }")
+                w.line("set { self.\(field.storageName) = WireString(newValue) }")
+                w.close()
+                w.line("/// `\(field.swiftName)` as stored: once decoded, validated UTF-8 borrowed from the input buffer.")
+                w.line("public var \(field.storageName) = WireString()")
             case .singular:
                 w.doc(field.comment)
                 w.line("public var \(field.swiftName): \(field.value.swiftType) = \(field.value.defaultValue)")
@@ -156,13 +164,13 @@ struct SwiftMessageEmitter {
         let tag = WireSize.tag(field.number)
         if let fixed = field.value.fixedSize { return "\(tag + fixed)" }
         if field.value.isMessage { return "\(tag) &+ WireSize.lengthDelimited(\(value).serializedSize())" }
-        return "\(tag) &+ \(field.value.codec).size(of: \(value))"
+        return "\(tag) &+ \(field.codec).size(of: \(value))"
     }
 
     private func emitSize(of field: FieldModel, into w: inout CodeWriter) {
-        let property = "self.\(field.swiftName)"
+        let property = "self.\(field.storageName)"
         let number = field.number
-        let codec = field.value.codec
+        let codec = field.codec
         switch field.cardinality {
         case .singular:
             let condition = field.value.nonDefaultCondition(property)
@@ -214,13 +222,13 @@ struct SwiftMessageEmitter {
     /// Writes one value of `field` held in `value`, key included.
     private func writeStatement(_ field: FieldModel, _ value: String) -> String {
         if field.value.isMessage { return "writer.writeMessage(\(value), field: \(field.number))" }
-        return "writer.write(\(field.value.codec).self, \(value), field: \(field.number))"
+        return "writer.write(\(field.codec).self, \(value), field: \(field.number))"
     }
 
     private func emitWrite(of field: FieldModel, into w: inout CodeWriter) {
-        let property = "self.\(field.swiftName)"
+        let property = "self.\(field.storageName)"
         let number = field.number
-        let codec = field.value.codec
+        let codec = field.codec
         switch field.cardinality {
         case .singular:
             self.emitIf(field.value.nonDefaultCondition(property), self.writeStatement(field, property), into: &w)
@@ -269,8 +277,8 @@ struct SwiftMessageEmitter {
     }
 
     private func decodeStatements(_ field: FieldModel) -> [String] {
-        let property = "self.\(field.swiftName)"
-        let codec = field.value.codec
+        let property = "self.\(field.storageName)"
+        let codec = field.codec
         let type = field.value.swiftType
         switch field.cardinality {
         case .singular:

@@ -120,6 +120,21 @@ struct FieldModel {
         return false
     }
 
+    /// Singular `string` fields are stored as a `WireString` behind their `String` property, so decoding borrows
+    /// the input's bytes instead of allocating a `String` per field (see VigilWire's `WireString`).
+    var storesWireString: Bool {
+        guard case .singular = self.cardinality, case .scalar(.string) = self.value else { return false }
+        return true
+    }
+
+    /// The stored property the codec reads and writes: `sourceNameUTF8` for a `WireString`-backed field.
+    var storageName: String {
+        self.storesWireString ? self.swiftName.filter { $0 != "`" } + "UTF8" : self.swiftName
+    }
+
+    /// The VigilWire codec of one value of this field.
+    var codec: String { self.storesWireString ? "ProtoWireString" : self.value.codec }
+
     /// The wire type protoc gives this field in `wireFields`.
     var wireType: WireFieldDescriptor.FieldType {
         switch self.value {

@@ -12,9 +12,19 @@ public struct MetadataEntry: WireMessage, Sendable, Hashable {
     ]
 
     /// 1 to 255 bytes of lowercase ASCII letters, digits, '-', '_' and '.'. Keys ending in "-bin" carry bytes.
-    public var key: String = ""
+    public var key: String {
+        get { self.keyUTF8.string }
+        set { self.keyUTF8 = WireString(newValue) }
+    }
+    /// `key` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var keyUTF8 = WireString()
     /// The value of a key that does not end in "-bin" (any UTF-8 text); must be empty for a "-bin" key.
-    public var value: String = ""
+    public var value: String {
+        get { self.valueUTF8.string }
+        set { self.valueUTF8 = WireString(newValue) }
+    }
+    /// `value` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var valueUTF8 = WireString()
     /// The value of a key ending in "-bin" (any bytes); must be empty for every other key.
     public var binaryValue: [UInt8] = []
     public var unknownFields = UnknownFields()
@@ -23,24 +33,24 @@ public struct MetadataEntry: WireMessage, Sendable, Hashable {
 
     public func serializedSize() -> Int {
         var size = 0
-        if !self.key.isEmpty { size &+= 1 &+ ProtoString.size(of: self.key) }
-        if !self.value.isEmpty { size &+= 1 &+ ProtoString.size(of: self.value) }
+        if !self.keyUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.keyUTF8) }
+        if !self.valueUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.valueUTF8) }
         if !self.binaryValue.isEmpty { size &+= 1 &+ ProtoBytes.size(of: self.binaryValue) }
         size &+= self.unknownFields.bytes.count
         return size
     }
 
     public func write(to writer: inout WireWriter) {
-        if !self.key.isEmpty { writer.write(ProtoString.self, self.key, field: 1) }
-        if !self.value.isEmpty { writer.write(ProtoString.self, self.value, field: 2) }
+        if !self.keyUTF8.isEmpty { writer.write(ProtoWireString.self, self.keyUTF8, field: 1) }
+        if !self.valueUTF8.isEmpty { writer.write(ProtoWireString.self, self.valueUTF8, field: 2) }
         if !self.binaryValue.isEmpty { writer.write(ProtoBytes.self, self.binaryValue, field: 3) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1: self.key = try reader.read(ProtoString.self, tag)
-        case 2: self.value = try reader.read(ProtoString.self, tag)
+        case 1: self.keyUTF8 = try reader.read(ProtoWireString.self, tag)
+        case 2: self.valueUTF8 = try reader.read(ProtoWireString.self, tag)
         case 3: self.binaryValue = try reader.read(ProtoBytes.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
@@ -65,7 +75,12 @@ public struct HeadersPayload: WireMessage, Sendable, Hashable {
 
     /// The method, as `/<package>.<Service>/<Method>` (for example `/vigil.v1.Vigil/ListAlerts`). Required in the
     /// client's HEADERS; must be empty in the server's.
-    public var methodPath: String = ""
+    public var methodPath: String {
+        get { self.methodPathUTF8.string }
+        set { self.methodPathUTF8 = WireString(newValue) }
+    }
+    /// `methodPath` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var methodPathUTF8 = WireString()
     /// Call metadata (client) or initial metadata (server), in order.
     public var metadata: [MetadataEntry] = []
     /// The client's deadline, relative: microseconds the server may spend on the call, counted from when it reads
@@ -77,7 +92,7 @@ public struct HeadersPayload: WireMessage, Sendable, Hashable {
 
     public func serializedSize() -> Int {
         var size = 0
-        if !self.methodPath.isEmpty { size &+= 1 &+ ProtoString.size(of: self.methodPath) }
+        if !self.methodPathUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.methodPathUTF8) }
         size &+= WireSize.repeatedMessages(self.metadata, field: 2)
         if self.timeoutMicros != 0 { size &+= 1 &+ ProtoUInt64.size(of: self.timeoutMicros) }
         size &+= self.unknownFields.bytes.count
@@ -85,7 +100,7 @@ public struct HeadersPayload: WireMessage, Sendable, Hashable {
     }
 
     public func write(to writer: inout WireWriter) {
-        if !self.methodPath.isEmpty { writer.write(ProtoString.self, self.methodPath, field: 1) }
+        if !self.methodPathUTF8.isEmpty { writer.write(ProtoWireString.self, self.methodPathUTF8, field: 1) }
         writer.writeRepeatedMessages(self.metadata, field: 2)
         if self.timeoutMicros != 0 { writer.write(ProtoUInt64.self, self.timeoutMicros, field: 3) }
         writer.writeUnknownFields(self.unknownFields)
@@ -93,7 +108,7 @@ public struct HeadersPayload: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1: self.methodPath = try reader.read(ProtoString.self, tag)
+        case 1: self.methodPathUTF8 = try reader.read(ProtoWireString.self, tag)
         case 2: self.metadata.append(try reader.readMessage(MetadataEntry.self, tag))
         case 3: self.timeoutMicros = try reader.read(ProtoUInt64.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
@@ -119,7 +134,12 @@ public struct TrailersPayload: WireMessage, Sendable, Hashable {
     /// The call's status, in gRPC's numbering: 0 is OK, 1 CANCELLED ... 16 UNAUTHENTICATED (docs/PROTOCOL.md).
     public var statusCode: UInt32 = 0
     /// A sentence for people about a failure; empty for OK. Never contains secrets.
-    public var statusMessage: String = ""
+    public var statusMessage: String {
+        get { self.statusMessageUTF8.string }
+        set { self.statusMessageUTF8 = WireString(newValue) }
+    }
+    /// `statusMessage` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var statusMessageUTF8 = WireString()
     /// Trailing metadata, in order.
     public var metadata: [MetadataEntry] = []
     public var unknownFields = UnknownFields()
@@ -129,7 +149,7 @@ public struct TrailersPayload: WireMessage, Sendable, Hashable {
     public func serializedSize() -> Int {
         var size = 0
         if self.statusCode != 0 { size &+= 1 &+ ProtoUInt32.size(of: self.statusCode) }
-        if !self.statusMessage.isEmpty { size &+= 1 &+ ProtoString.size(of: self.statusMessage) }
+        if !self.statusMessageUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.statusMessageUTF8) }
         size &+= WireSize.repeatedMessages(self.metadata, field: 3)
         size &+= self.unknownFields.bytes.count
         return size
@@ -137,7 +157,7 @@ public struct TrailersPayload: WireMessage, Sendable, Hashable {
 
     public func write(to writer: inout WireWriter) {
         if self.statusCode != 0 { writer.write(ProtoUInt32.self, self.statusCode, field: 1) }
-        if !self.statusMessage.isEmpty { writer.write(ProtoString.self, self.statusMessage, field: 2) }
+        if !self.statusMessageUTF8.isEmpty { writer.write(ProtoWireString.self, self.statusMessageUTF8, field: 2) }
         writer.writeRepeatedMessages(self.metadata, field: 3)
         writer.writeUnknownFields(self.unknownFields)
     }
@@ -145,7 +165,7 @@ public struct TrailersPayload: WireMessage, Sendable, Hashable {
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
         case 1: self.statusCode = try reader.read(ProtoUInt32.self, tag)
-        case 2: self.statusMessage = try reader.read(ProtoString.self, tag)
+        case 2: self.statusMessageUTF8 = try reader.read(ProtoWireString.self, tag)
         case 3: self.metadata.append(try reader.readMessage(MetadataEntry.self, tag))
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }

@@ -83,7 +83,12 @@ public struct GoAwayPayload: WireMessage, Sendable, Hashable {
     /// 3 FLOW_CONTROL_ERROR, 4 FRAME_SIZE_ERROR, 5 SETTINGS_TIMEOUT, 6 UNSUPPORTED_VERSION, 7 ENHANCE_YOUR_CALM.
     public var errorCode: UInt32 = 0
     /// A sentence for people, for logs; never parsed and never containing secrets.
-    public var debugMessage: String = ""
+    public var debugMessage: String {
+        get { self.debugMessageUTF8.string }
+        set { self.debugMessageUTF8 = WireString(newValue) }
+    }
+    /// `debugMessage` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var debugMessageUTF8 = WireString()
     public var unknownFields = UnknownFields()
 
     public init() {}
@@ -92,7 +97,7 @@ public struct GoAwayPayload: WireMessage, Sendable, Hashable {
         var size = 0
         if self.lastStreamId != 0 { size &+= 1 &+ ProtoUInt32.size(of: self.lastStreamId) }
         if self.errorCode != 0 { size &+= 1 &+ ProtoUInt32.size(of: self.errorCode) }
-        if !self.debugMessage.isEmpty { size &+= 1 &+ ProtoString.size(of: self.debugMessage) }
+        if !self.debugMessageUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.debugMessageUTF8) }
         size &+= self.unknownFields.bytes.count
         return size
     }
@@ -100,7 +105,7 @@ public struct GoAwayPayload: WireMessage, Sendable, Hashable {
     public func write(to writer: inout WireWriter) {
         if self.lastStreamId != 0 { writer.write(ProtoUInt32.self, self.lastStreamId, field: 1) }
         if self.errorCode != 0 { writer.write(ProtoUInt32.self, self.errorCode, field: 2) }
-        if !self.debugMessage.isEmpty { writer.write(ProtoString.self, self.debugMessage, field: 3) }
+        if !self.debugMessageUTF8.isEmpty { writer.write(ProtoWireString.self, self.debugMessageUTF8, field: 3) }
         writer.writeUnknownFields(self.unknownFields)
     }
 
@@ -108,7 +113,7 @@ public struct GoAwayPayload: WireMessage, Sendable, Hashable {
         switch tag.fieldNumber {
         case 1: self.lastStreamId = try reader.read(ProtoUInt32.self, tag)
         case 2: self.errorCode = try reader.read(ProtoUInt32.self, tag)
-        case 3: self.debugMessage = try reader.read(ProtoString.self, tag)
+        case 3: self.debugMessageUTF8 = try reader.read(ProtoWireString.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }

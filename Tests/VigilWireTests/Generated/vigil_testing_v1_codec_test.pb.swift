@@ -121,7 +121,12 @@ public struct Scalars: WireMessage, Sendable, Hashable {
     /// double.
     public var fDouble: Double = 0
     /// string.
-    public var fString: String = ""
+    public var fString: String {
+        get { self.fStringUTF8.string }
+        set { self.fStringUTF8 = WireString(newValue) }
+    }
+    /// `fString` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var fStringUTF8 = WireString()
     /// bytes.
     public var fBytes: [UInt8] = []
     /// A field number that needs a two-byte key.
@@ -146,7 +151,7 @@ public struct Scalars: WireMessage, Sendable, Hashable {
         if self.fSfixed64 != 0 { size &+= 9 }
         if self.fFloat.bitPattern != 0 { size &+= 5 }
         if self.fDouble.bitPattern != 0 { size &+= 9 }
-        if !self.fString.isEmpty { size &+= 1 &+ ProtoString.size(of: self.fString) }
+        if !self.fStringUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.fStringUTF8) }
         if !self.fBytes.isEmpty { size &+= 2 &+ ProtoBytes.size(of: self.fBytes) }
         if self.fHighNumber != 0 { size &+= 2 &+ ProtoInt32.size(of: self.fHighNumber) }
         size &+= self.unknownFields.bytes.count
@@ -168,7 +173,7 @@ public struct Scalars: WireMessage, Sendable, Hashable {
         if self.fSfixed64 != 0 { writer.write(ProtoSFixed64.self, self.fSfixed64, field: 12) }
         if self.fFloat.bitPattern != 0 { writer.write(ProtoFloat.self, self.fFloat, field: 13) }
         if self.fDouble.bitPattern != 0 { writer.write(ProtoDouble.self, self.fDouble, field: 14) }
-        if !self.fString.isEmpty { writer.write(ProtoString.self, self.fString, field: 15) }
+        if !self.fStringUTF8.isEmpty { writer.write(ProtoWireString.self, self.fStringUTF8, field: 15) }
         if !self.fBytes.isEmpty { writer.write(ProtoBytes.self, self.fBytes, field: 16) }
         if self.fHighNumber != 0 { writer.write(ProtoInt32.self, self.fHighNumber, field: 2000) }
         writer.writeUnknownFields(self.unknownFields)
@@ -190,7 +195,7 @@ public struct Scalars: WireMessage, Sendable, Hashable {
         case 12: self.fSfixed64 = try reader.read(ProtoSFixed64.self, tag)
         case 13: self.fFloat = try reader.read(ProtoFloat.self, tag)
         case 14: self.fDouble = try reader.read(ProtoDouble.self, tag)
-        case 15: self.fString = try reader.read(ProtoString.self, tag)
+        case 15: self.fStringUTF8 = try reader.read(ProtoWireString.self, tag)
         case 16: self.fBytes = try reader.read(ProtoBytes.self, tag)
         case 2000: self.fHighNumber = try reader.read(ProtoInt32.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
@@ -444,7 +449,12 @@ public struct Choice: WireMessage, Sendable, Hashable {
     ]
 
     /// A field outside the oneof.
-    public var label: String = ""
+    public var label: String {
+        get { self.labelUTF8.string }
+        set { self.labelUTF8 = WireString(newValue) }
+    }
+    /// `label` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+    public var labelUTF8 = WireString()
     /// The choice.
     public var value: Value?
     /// A field after the oneof.
@@ -467,7 +477,7 @@ public struct Choice: WireMessage, Sendable, Hashable {
 
     public func serializedSize() -> Int {
         var size = 0
-        if !self.label.isEmpty { size &+= 1 &+ ProtoString.size(of: self.label) }
+        if !self.labelUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.labelUTF8) }
         switch self.value {
             case .number(let value)?: size &+= 1 &+ ProtoInt64.size(of: value)
             case .text(let value)?: size &+= 1 &+ ProtoString.size(of: value)
@@ -481,7 +491,7 @@ public struct Choice: WireMessage, Sendable, Hashable {
     }
 
     public func write(to writer: inout WireWriter) {
-        if !self.label.isEmpty { writer.write(ProtoString.self, self.label, field: 1) }
+        if !self.labelUTF8.isEmpty { writer.write(ProtoWireString.self, self.labelUTF8, field: 1) }
         switch self.value {
             case .number(let value)?: writer.write(ProtoInt64.self, value, field: 2)
             case .text(let value)?: writer.write(ProtoString.self, value, field: 3)
@@ -495,7 +505,7 @@ public struct Choice: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1: self.label = try reader.read(ProtoString.self, tag)
+        case 1: self.labelUTF8 = try reader.read(ProtoWireString.self, tag)
         case 2: self.value = .number(try reader.read(ProtoInt64.self, tag))
         case 3: self.value = .text(try reader.read(ProtoString.self, tag))
         case 4:
@@ -683,7 +693,12 @@ public struct Nested: WireMessage, Sendable, Hashable {
         ]
 
         /// Its only field.
-        public var note: String = ""
+        public var note: String {
+            get { self.noteUTF8.string }
+            set { self.noteUTF8 = WireString(newValue) }
+        }
+        /// `note` as stored: once decoded, validated UTF-8 borrowed from the input buffer.
+        public var noteUTF8 = WireString()
         /// A nested enum field.
         public var level: Nested.Inner.Level = .unspecified
         public var unknownFields = UnknownFields()
@@ -692,21 +707,21 @@ public struct Nested: WireMessage, Sendable, Hashable {
 
         public func serializedSize() -> Int {
             var size = 0
-            if !self.note.isEmpty { size &+= 1 &+ ProtoString.size(of: self.note) }
+            if !self.noteUTF8.isEmpty { size &+= 1 &+ ProtoWireString.size(of: self.noteUTF8) }
             if self.level.rawValue != 0 { size &+= 1 &+ ProtoEnum<Nested.Inner.Level>.size(of: self.level) }
             size &+= self.unknownFields.bytes.count
             return size
         }
 
         public func write(to writer: inout WireWriter) {
-            if !self.note.isEmpty { writer.write(ProtoString.self, self.note, field: 1) }
+            if !self.noteUTF8.isEmpty { writer.write(ProtoWireString.self, self.noteUTF8, field: 1) }
             if self.level.rawValue != 0 { writer.write(ProtoEnum<Nested.Inner.Level>.self, self.level, field: 2) }
             writer.writeUnknownFields(self.unknownFields)
         }
 
         public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
             switch tag.fieldNumber {
-            case 1: self.note = try reader.read(ProtoString.self, tag)
+            case 1: self.noteUTF8 = try reader.read(ProtoWireString.self, tag)
             case 2: self.level = try reader.read(ProtoEnum<Nested.Inner.Level>.self, tag)
             default: try reader.skip(tag, keepingIn: &self.unknownFields)
             }
