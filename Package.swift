@@ -84,6 +84,11 @@ let package = Package(
         .testTarget(name: "VigilTLSTests", dependencies: ["VigilTLS", "VigilTesting"], swiftSettings: settings),
         .testTarget(name: "VigilSQLiteTests", dependencies: ["VigilSQLite", "VigilTesting"], swiftSettings: settings),
         .testTarget(name: "VigilPOSIXTests", dependencies: ["VigilPOSIX", "VigilTesting"], swiftSettings: settings),
+        .testTarget(
+            name: "VigilNetTests",
+            dependencies: ["VigilNet", "VigilPOSIX", "VigilTLS", "VigilTesting"],
+            swiftSettings: settings
+        ),
         .testTarget(name: "VigilRPCTests", dependencies: ["VigilRPC", "VigilWire", "VigilTesting"], swiftSettings: settings),
         .testTarget(
             name: "VigilServiceTests",

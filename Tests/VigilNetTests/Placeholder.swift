@@ -1,0 +1,1 @@
+// Placeholder until the first tests of this target land.
