@@ -262,6 +262,37 @@ public struct WireReader {
         }
     }
 
+    /// Reads one occurrence of a repeated message field, decoding it in place at the end of `messages`.
+    ///
+    /// Two costs of the obvious `append(readMessage(...))` show in the profile of a 1,000-event batch: moving each
+    /// decoded message into the array (a memcpy of the whole struct), and the array doubling (each time copying
+    /// every message so far). So the array grows once to the number of elements the remaining bytes would hold
+    /// if they were the size of this one (at most one per 16 bytes: never more than the input can justify), and
+    /// each message is decoded where it will stay. On a throw the decode as a whole fails, so the partly decoded
+    /// last element is never seen.
+    @inlinable
+    public mutating func readRepeatedMessage<Message: WireMessage>(
+        _ tag: FieldTag,
+        into messages: inout [Message]
+    ) throws(WireDecodingError) {
+        try self.expect(tag, .lengthDelimited)
+        if messages.count == messages.capacity {
+            let start = self.position
+            let length = try self.readLength()
+            self.position = start
+            let remaining = self.end &- start
+            messages.reserveCapacity(messages.count &+ 1 &+ remaining / max(16, length &+ 2))
+        }
+        messages.append(Message())
+        let result = messages.withUnsafeMutableBufferPointer { buffer in
+            Result { () throws(WireDecodingError) in
+                guard let last = buffer.baseAddress.map({ $0 + (buffer.count - 1) }) else { return }
+                try self.readMessage(tag, into: &last.pointee)
+            }
+        }
+        try result.get()
+    }
+
     @inlinable
     public mutating func readMessage<Message: WireMessage>(
         _ type: Message.Type,

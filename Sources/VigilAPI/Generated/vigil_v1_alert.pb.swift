@@ -474,7 +474,7 @@ public struct ListAlertsResponse: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1: self.alerts.append(try reader.readMessage(Alert.self, tag))
+        case 1: try reader.readRepeatedMessage(tag, into: &self.alerts)
         case 2: self.nextPageTokenUTF8 = try reader.read(ProtoWireString.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
@@ -556,7 +556,7 @@ public struct GetAlertResponse: WireMessage, Sendable, Hashable {
             var value = self.alert ?? Alert()
             try reader.readMessage(tag, into: &value)
             self.alert = value
-        case 2: self.history.append(try reader.readMessage(AlertChange.self, tag))
+        case 2: try reader.readRepeatedMessage(tag, into: &self.history)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }

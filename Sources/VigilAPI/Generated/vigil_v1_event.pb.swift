@@ -395,7 +395,7 @@ public struct ListEventsResponse: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1: self.events.append(try reader.readMessage(Event.self, tag))
+        case 1: try reader.readRepeatedMessage(tag, into: &self.events)
         case 2: self.nextPageTokenUTF8 = try reader.read(ProtoWireString.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }

@@ -143,7 +143,7 @@ public struct EventBatch: WireMessage, Sendable, Hashable {
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
         case 1: self.sequence = try reader.read(ProtoUInt64.self, tag)
-        case 2: self.events.append(try reader.readMessage(Event.self, tag))
+        case 2: try reader.readRepeatedMessage(tag, into: &self.events)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -317,7 +317,7 @@ public struct IngestAck: WireMessage, Sendable, Hashable {
         case 1: self.sequence = try reader.read(ProtoUInt64.self, tag)
         case 2: self.accepted = try reader.read(ProtoUInt32.self, tag)
         case 3: self.duplicates = try reader.read(ProtoUInt32.self, tag)
-        case 4: self.rejections.append(try reader.readMessage(EventRejection.self, tag))
+        case 4: try reader.readRepeatedMessage(tag, into: &self.rejections)
         case 5: self.alertsCreated = try reader.read(ProtoUInt32.self, tag)
         case 6: self.duplicateBatch = try reader.read(ProtoBool.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)

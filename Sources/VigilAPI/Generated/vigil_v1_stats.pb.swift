@@ -180,9 +180,9 @@ public struct GetStatsResponse: WireMessage, Sendable, Hashable {
         switch tag.fieldNumber {
         case 1: self.totalEvents = try reader.read(ProtoInt64.self, tag)
         case 2: self.totalAlerts = try reader.read(ProtoInt64.self, tag)
-        case 3: self.eventsBySeverity.append(try reader.readMessage(SeverityCount.self, tag))
-        case 4: self.alertsByStatus.append(try reader.readMessage(AlertStatusCount.self, tag))
-        case 5: self.alertsBySeverity.append(try reader.readMessage(SeverityCount.self, tag))
+        case 3: try reader.readRepeatedMessage(tag, into: &self.eventsBySeverity)
+        case 4: try reader.readRepeatedMessage(tag, into: &self.alertsByStatus)
+        case 5: try reader.readRepeatedMessage(tag, into: &self.alertsBySeverity)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }

@@ -352,7 +352,7 @@ public struct ListUsersResponse: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1: self.users.append(try reader.readMessage(User.self, tag))
+        case 1: try reader.readRepeatedMessage(tag, into: &self.users)
         case 2: self.nextPageTokenUTF8 = try reader.read(ProtoWireString.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }

@@ -291,7 +291,7 @@ struct SwiftMessageEmitter {
                 "\(property) = value",
             ]
         case .repeated:
-            if field.value.isMessage { return ["\(property).append(try reader.readMessage(\(type).self, tag))"] }
+            if field.value.isMessage { return ["try reader.readRepeatedMessage(tag, into: &\(property))"] }
             return ["try reader.readRepeated(\(codec).self, tag, into: &\(property))"]
         case .map(let key, _):
             if field.value.isMessage { return ["try reader.readMapEntry(\(key.codec).self, tag, into: &\(property))"] }

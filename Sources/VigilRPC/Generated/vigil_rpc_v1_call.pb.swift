@@ -109,7 +109,7 @@ public struct HeadersPayload: WireMessage, Sendable, Hashable {
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
         case 1: self.methodPathUTF8 = try reader.read(ProtoWireString.self, tag)
-        case 2: self.metadata.append(try reader.readMessage(MetadataEntry.self, tag))
+        case 2: try reader.readRepeatedMessage(tag, into: &self.metadata)
         case 3: self.timeoutMicros = try reader.read(ProtoUInt64.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
@@ -166,7 +166,7 @@ public struct TrailersPayload: WireMessage, Sendable, Hashable {
         switch tag.fieldNumber {
         case 1: self.statusCode = try reader.read(ProtoUInt32.self, tag)
         case 2: self.statusMessageUTF8 = try reader.read(ProtoWireString.self, tag)
-        case 3: self.metadata.append(try reader.readMessage(MetadataEntry.self, tag))
+        case 3: try reader.readRepeatedMessage(tag, into: &self.metadata)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }

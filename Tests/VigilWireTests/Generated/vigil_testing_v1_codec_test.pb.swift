@@ -338,7 +338,7 @@ public struct Repeated: WireMessage, Sendable, Hashable {
         case 14: try reader.readRepeated(ProtoDouble.self, tag, into: &self.rDouble)
         case 15: try reader.readRepeated(ProtoString.self, tag, into: &self.rString)
         case 16: try reader.readRepeated(ProtoBytes.self, tag, into: &self.rBytes)
-        case 17: self.rMessage.append(try reader.readMessage(Scalars.self, tag))
+        case 17: try reader.readRepeatedMessage(tag, into: &self.rMessage)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -665,7 +665,7 @@ public struct Nested: WireMessage, Sendable, Hashable {
             var value = self.inner ?? Nested.Inner()
             try reader.readMessage(tag, into: &value)
             self.inner = value
-        case 2: self.inners.append(try reader.readMessage(Nested.Inner.self, tag))
+        case 2: try reader.readRepeatedMessage(tag, into: &self.inners)
         case 3:
             var value = self.choice ?? Choice()
             try reader.readMessage(tag, into: &value)
