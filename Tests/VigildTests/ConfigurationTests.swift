@@ -1,0 +1,60 @@
+// vigild's configuration: defaults, the environment, flags over the environment, and every refusal worded so an
+// operator can act on it; `--help` lists every option the parser knows.
+import Testing
+import VigilPOSIX
+import VigilTesting
+@testable import vigild
+
+@Suite struct ConfigurationTests {
+    @Test("defaults are the embedded ones")
+    func defaults() throws {
+        let configuration = try Configuration.parse(flags: [], environment: [:])
+        #expect(configuration.dataDirectory == "./vigil-data")
+        #expect(configuration.listen.description == "127.0.0.1:7443")
+        #expect(configuration.resolvedDatabasePath == "./vigil-data/vigil.db")
+        #expect(configuration.resolvedCertificatePath == "./vigil-data/tls/cert.pem")
+        #expect(configuration.resolvedTokenSecretPath == "./vigil-data/token-secret")
+        #expect(configuration.accessTokenLifetime == .seconds(3600))
+        #expect(configuration.refreshTokenLifetime == .seconds(604_800))
+        #expect(configuration.maxMessageBytes == 4 * 1024 * 1024)
+        #expect(configuration.retentionDays == 0)
+    }
+
+    @Test("the environment sets options and a flag overrides its variable")
+    func precedence() throws {
+        let environment = ["VIGIL_MAX_STREAMS": "7", "VIGIL_DATA_DIR": "/srv/vigil", "VIGIL_LISTEN": "[::1]:9000"]
+        let fromEnvironment = try Configuration.parse(flags: [], environment: environment)
+        #expect(fromEnvironment.maxStreams == 7)
+        #expect(fromEnvironment.resolvedDatabasePath == "/srv/vigil/vigil.db")
+        #expect(fromEnvironment.listen.description == "[::1]:9000")
+        let overridden = try Configuration.parse(flags: ["--max-streams", "9", "--listen=0.0.0.0:7000"], environment: environment)
+        #expect(overridden.maxStreams == 9)
+        #expect(overridden.listen.description == "0.0.0.0:7000")
+    }
+
+    static let refusals: [(flags: [String], environment: [String: String], message: String)] = [
+        (["--bogus"], [:], "unknown option --bogus"),
+        (["--max-streams"], [:], "--max-streams needs a value"),
+        (["--max-streams", "0"], [:], "--max-streams: \"0\" is not a whole number from 1"),
+        (["--idle-timeout", "ten"], [:], "--idle-timeout: \"ten\" is not a whole number"),
+        (["--listen", "localhost"], [:], "--listen: \"localhost\" is not HOST:PORT"),
+        (["--tls-cert", "/c.pem"], [:], "--tls-cert and --tls-key go together"),
+        ([], ["VIGIL_MAX_CONNECTIONS": "-1"], "VIGIL_MAX_CONNECTIONS: --max-connections: \"-1\""),
+    ]
+
+    @Test("refuses bad input with a message that names the option", arguments: refusals.indices)
+    func refusal(index: Int) {
+        let (flags, environment, message) = Self.refusals[index]
+        let error = #expect(throws: ConfigurationError.self) {
+            try Configuration.parse(flags: flags, environment: environment)
+        }
+        #expect(error?.description.contains(message) == true, "\(String(describing: error))")
+    }
+
+    @Test("--help lists every option with its environment spelling explained")
+    func help() {
+        for option in Option.all { #expect(Configuration.help.contains(option.flag + " " + option.valueName)) }
+        #expect(Configuration.help.contains("VIGIL_<NAME>"))
+        #expect(Option.all.first { $0.name == "max-message-bytes" }?.environmentName == "VIGIL_MAX_MESSAGE_BYTES")
+    }
+}
