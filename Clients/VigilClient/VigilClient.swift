@@ -1,1 +1,0 @@
-// VigilClient: the async Swift client library. Arrives with the network transport issue.
