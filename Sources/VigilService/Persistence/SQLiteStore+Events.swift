@@ -1,0 +1,92 @@
+// Storing and reading events. A batch is one transaction: its events, the one OPEN alert of each HIGH or CRITICAL
+// event, and the idempotency checks all commit together or not at all, so a reader never sees an event without
+// its alert, and a failed batch leaves nothing behind. The ingest issue's group commit reuses `insertBatch` for
+// many batches in one transaction.
+import VigilAPI
+import VigilSQLite
+
+extension SQLiteStore {
+    public func insertEvents(
+        _ events: [NewEvent],
+        submittedBy submitter: ActingUser
+    ) async throws(StoreError) -> [InsertOutcome] {
+        for event in events { _ = try validSeverity(event.severity) }
+        guard !events.isEmpty else { return [] }
+        let now = self.clock()
+        return try await self.write { database in
+            try Self.insertBatch(database, events, submittedBy: submitter, receivedAt: now)
+        }
+    }
+
+    /// Inserts `events` inside the caller's write transaction. Keys already stored for the submitter, including by
+    /// an earlier event of the same batch (the transaction sees its own writes), make a `duplicate`.
+    static func insertBatch(
+        _ database: Database,
+        _ events: [NewEvent],
+        submittedBy submitter: ActingUser,
+        receivedAt: Int64
+    ) throws -> [InsertOutcome] {
+        let findKey = try database.cachedStatement(
+            "SELECT id FROM events WHERE submitted_by_user_id = ? AND idempotency_key = ?"
+        )
+        let insertEvent = try database.cachedStatement(
+            """
+            INSERT INTO events (source_name, event_type, severity, description, occurred_at, received_at,
+                submitted_by_user_id, submitted_by_username, idempotency_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        )
+        let insertAlert = try database.cachedStatement(
+            """
+            INSERT INTO alerts (event_id, status, created_at, updated_at, resolved_at, version, severity,
+                source_name, event_type)
+            VALUES (?, 1, ?, ?, NULL, 1, ?, ?, ?)
+            """
+        )
+        var outcomes: [InsertOutcome] = []
+        outcomes.reserveCapacity(events.count)
+        for event in events {
+            let key = event.idempotencyKey.flatMap { $0.isEmpty ? nil : $0 }
+            if let key {
+                let existing = try findKey.firstRow(arguments: [submitter.userID, key]) { row in row.int64(at: 0) }
+                if let existing {
+                    outcomes.append(.duplicate(existingEventID: existing))
+                    continue
+                }
+            }
+            let severity = Int64(event.severity.rawValue)
+            try insertEvent.execute(arguments: [
+                event.sourceName, event.eventType, severity, event.description, event.occurredAt ?? receivedAt,
+                receivedAt, submitter.userID, submitter.username, key,
+            ])
+            let eventID = database.lastInsertRowID
+            var alertID: Int64?
+            if event.severity == .high || event.severity == .critical {
+                try insertAlert.execute(arguments: [
+                    eventID, receivedAt, receivedAt, severity, event.sourceName, event.eventType,
+                ])
+                alertID = database.lastInsertRowID
+            }
+            outcomes.append(.stored(eventID: eventID, alertID: alertID))
+        }
+        return outcomes
+    }
+
+    public func event(id: Int64) async throws(StoreError) -> EventDetail? {
+        try await self.read { database in
+            try database.queryFirst(
+                """
+                SELECT \(Rows.eventColumns), a.id FROM events e LEFT JOIN alerts a ON a.event_id = e.id
+                WHERE e.id = ?
+                """,
+                arguments: [id]
+            ) { row in
+                let alertColumn = Rows.eventColumnCount
+                return EventDetail(
+                    event: try Rows.event(row),
+                    alertID: row.isNull(at: alertColumn) ? nil : row.int64(at: alertColumn)
+                )
+            }
+        }
+    }
+}

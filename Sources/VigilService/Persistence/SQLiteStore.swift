@@ -1,0 +1,134 @@
+// The SQLite implementation of Store. One writer connection on a dedicated thread does every write, in BEGIN
+// IMMEDIATE transactions (so a write never fails half-way with SQLITE_BUSY on lock upgrade), synchronous=FULL in
+// WAL mode (a commit that returned survives a power loss). A few read-only connections on threads of their own
+// serve gets and lists, each in one read transaction (one consistent snapshot per call); WAL lets them run beside
+// the writer without waiting on it. None of this ever runs on Swift's cooperative pool (see ConnectionWorkers).
+//
+// The methods are split by concern: SQLiteStore+Users, +Tokens, +Events, +Alerts, +Lists, +Maintenance; the SQL
+// they run lives next to them as constants, with every value bound as a parameter.
+import Foundation
+import VigilSQLite
+import VigilTLS
+
+public final class SQLiteStore: Store {
+    public struct Configuration: Sendable {
+        /// The database file; created with the schema when missing.
+        public var path: String
+        /// Read-only connections (and threads) for gets and lists.
+        public var readerCount = 2
+        /// Jobs that may wait for the writer before callers are told `overloaded`.
+        public var writerQueueCapacity = 4096
+        /// Jobs that may wait for a reader before callers are told `overloaded`.
+        public var readerQueueCapacity = 4096
+        /// How long a connection waits for a lock held by another connection (another process, a checkpoint).
+        public var busyTimeout: Duration = .seconds(5)
+        /// The writer's page cache: index pages touched by ingest stay in memory (SQLite's 2 MiB default halves
+        /// insert speed).
+        public var writerCacheKiB = 65_536
+        public var readerCacheKiB = 16_384
+        /// The HMAC key of page tokens (32 bytes or more). Random by default: tokens then do not survive a restart,
+        /// which clients see as INVALID_ARGUMENT and answer by listing again from the first page.
+        public var pageTokenKey: [UInt8] = SecureRandom.bytes(32)
+        /// Now, in nanoseconds since the Unix epoch (UTC); replaceable so tests control time.
+        public var clock: @Sendable () -> Int64 = SQLiteStore.systemClock
+
+        public init(path: String) {
+            self.path = path
+        }
+    }
+
+    public static let systemClock: @Sendable () -> Int64 = {
+        Int64((Date().timeIntervalSince1970 * 1_000_000_000).rounded())
+    }
+
+    public let configuration: Configuration
+    let writer: ConnectionWorkers
+    let readers: ConnectionWorkers
+    let pageTokens: PageTokenCodec
+    var clock: @Sendable () -> Int64 { self.configuration.clock }
+
+    /// Opens (creating when missing) and migrates the database, then starts the writer and reader threads.
+    /// Blocking (it opens files and may run migrations): call it at startup, not from a task on the cooperative pool
+    /// that other work is waiting on.
+    public init(configuration: Configuration) throws(StoreError) {
+        precondition(configuration.readerCount >= 1, "a store needs a reader")
+        self.configuration = configuration
+        self.pageTokens = try PageTokenCodec(key: configuration.pageTokenKey)
+        do {
+            let writer = try Database(
+                path: configuration.path,
+                options: .init(access: .readWriteCreate, busyTimeout: configuration.busyTimeout)
+            )
+            try writer.setJournalMode(.wal)
+            try writer.setSynchronous(.full)
+            try writer.setForeignKeys(true)
+            try writer.setCacheSize(kibibytes: configuration.writerCacheKiB)
+            try StoreSchema.migrator.migrate(writer)
+            // Readers open after the writer made the file WAL and current, read-only whatever the file mode.
+            var readers: [Database] = []
+            for _ in 0..<configuration.readerCount {
+                let reader = try Database(
+                    path: configuration.path,
+                    options: .init(access: .readOnly, busyTimeout: configuration.busyTimeout)
+                )
+                try reader.setCacheSize(kibibytes: configuration.readerCacheKiB)
+                readers.append(reader)
+            }
+            self.writer = ConnectionWorkers(
+                name: "vigil-db-writer",
+                connections: [writer],
+                capacity: configuration.writerQueueCapacity
+            )
+            self.readers = ConnectionWorkers(
+                name: "vigil-db-reader",
+                connections: readers,
+                capacity: configuration.readerQueueCapacity
+            )
+        } catch {
+            throw StoreError.from(error)
+        }
+    }
+
+    /// A store on `path` with default settings.
+    public convenience init(path: String) throws(StoreError) {
+        try self.init(configuration: Configuration(path: path))
+    }
+
+    deinit {
+        self.writer.shutdown(wait: false)
+        self.readers.shutdown(wait: false)
+    }
+
+    /// Fails queued calls, lets running ones finish, and closes every connection. Blocks until the threads exit:
+    /// call it at shutdown, after the last caller is done. Readers close first so that the writer is the last
+    /// connection: SQLite then checkpoints the WAL into the database file and removes it.
+    public func close() {
+        self.readers.shutdown()
+        self.writer.shutdown()
+    }
+
+    /// Runs `body` in one BEGIN IMMEDIATE transaction on the writer thread: committed when it returns, rolled back
+    /// when it throws.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        try await self.writer.run { database in try database.transaction(.immediate, body) }
+    }
+
+    /// Runs `body` in one read transaction on a reader thread, so every statement of it sees the same snapshot.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        try await self.readers.run { database in try database.transaction(.deferred, body) }
+    }
+
+    /// Runs `body` on the writer connection outside any transaction, for tests and tools (backup, EXPLAIN).
+    func withWriterConnection<T: Sendable>(
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(StoreError) -> T {
+        try await self.writer.run(body)
+    }
+
+    /// Runs `body` on a reader connection outside any transaction, for tests (EXPLAIN QUERY PLAN).
+    func withReaderConnection<T: Sendable>(
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(StoreError) -> T {
+        try await self.readers.run(body)
+    }
+}
