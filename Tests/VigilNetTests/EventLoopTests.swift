@@ -1,0 +1,172 @@
+// The loop's contracts without sockets: work from many threads runs exactly once and in order per submitter,
+// timers fire in deadline order and never after cancel, the loop works as a Swift executor, and shutdown is final.
+import Synchronization
+import Testing
+import VigilNet
+import VigilPOSIX
+
+/// Loop-confined storage for what tasks recorded. `@unchecked Sendable`: only the loop thread appends to it, and
+/// the test reads it through `submit`, which runs on that same thread.
+private final class LoopRecord: @unchecked Sendable {
+    var entries: [(submitter: Int, sequence: Int)] = []
+    var fired: [Int] = []
+}
+
+@Suite("EventLoop")
+struct EventLoopTests {
+    @Test("runs every task from other threads exactly once, in submission order per thread")
+    func executeFromManyThreads() async throws {
+        let loop = try EventLoop(name: "test-execute")
+        let record = LoopRecord()
+        let submitters = 4
+        let perSubmitter = 20_000
+        await withTaskGroup(of: Void.self) { group in
+            for submitter in 0..<submitters {
+                group.addTask {
+                    for sequence in 0..<perSubmitter {
+                        let accepted = loop.execute {
+                            #expect(loop.inEventLoop)
+                            record.entries.append((submitter, sequence))
+                        }
+                        #expect(accepted)
+                    }
+                }
+            }
+        }
+        let entries = try await loop.submit { record.entries }
+        #expect(entries.count == submitters * perSubmitter)
+        var next = [Int](repeating: 0, count: submitters)
+        for entry in entries {
+            #expect(entry.sequence == next[entry.submitter], "submitter \(entry.submitter) out of order")
+            next[entry.submitter] = entry.sequence + 1
+        }
+        #expect(next == [Int](repeating: perSubmitter, count: submitters))
+        await loop.shutdown()
+    }
+
+    @Test("knows its own thread")
+    func inEventLoop() async throws {
+        let loop = try EventLoop(name: "test-thread")
+        #expect(!loop.inEventLoop)
+        #expect(try await loop.submit { loop.inEventLoop })
+        await loop.shutdown()
+    }
+
+    @Test("fires timers in deadline order and never fires cancelled ones")
+    func timers() async throws {
+        let loop = try EventLoop(name: "test-timers")
+        let record = LoopRecord()
+        var generator = SplitMix64(state: 42)
+        let delays = (0..<40).map { $0 }.shuffled(using: &generator)
+        var cancelled: Set<Int> = []
+        var timers: [ScheduledTimer] = []
+        for delay in delays {
+            timers.append(loop.schedule(after: .milliseconds(5 + 3 * delay)) { record.fired.append(delay) })
+        }
+        for (index, delay) in delays.enumerated() where delay % 3 == 0 {
+            timers[index].cancel()
+            cancelled.insert(delay)
+        }
+        let expected = (0..<40).filter { !cancelled.contains($0) }
+        try await eventually("timers to fire") {
+            try await loop.submit { record.fired.count } >= expected.count
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let fired = try await loop.submit { record.fired }
+        #expect(fired == expected)
+        #expect(timers.filter(\.isCancelled).count == cancelled.count)
+        await loop.shutdown()
+    }
+
+    @Test("fires timers with the same deadline in the order they were set, and cancel on the loop always wins")
+    func timerTies() async throws {
+        let loop = try EventLoop(name: "test-ties")
+        let record = LoopRecord()
+        try await loop.submit {
+            for index in 0..<10 {
+                let timer = loop.schedule(after: .milliseconds(10)) { record.fired.append(index) }
+                if index == 4 { timer.cancel() }
+            }
+            // Due at once, then cancelled before the loop gets to run it: must not fire.
+            loop.schedule(after: .zero) { record.fired.append(99) }.cancel()
+        }
+        try await eventually("timers to fire") { try await loop.submit { record.fired.count } >= 9 }
+        try await Task.sleep(for: .milliseconds(30))
+        #expect(try await loop.submit { record.fired } == [0, 1, 2, 3, 5, 6, 7, 8, 9])
+        await loop.shutdown()
+    }
+
+    @Test("runs a task that prefers the loop on the loop thread")
+    func taskExecutor() async throws {
+        let loop = try EventLoop(name: "test-executor")
+        let onLoop = await Task(executorPreference: loop) { loop.inEventLoop }.value
+        #expect(onLoop)
+        let counter = LoopCounter(loop: loop)
+        for _ in 0..<100 {
+            await counter.increment()
+        }
+        #expect(await counter.value == 100)
+        await loop.shutdown()
+    }
+
+    @Test("refuses work after shutdown and fails submit instead of hanging")
+    func shutdown() async throws {
+        let loop = try EventLoop(name: "test-shutdown")
+        let ran = Atomic<Int>(0)
+        loop.execute { ran.add(1, ordering: .relaxed) }
+        await loop.shutdown()
+        #expect(ran.load(ordering: .relaxed) == 1)
+        #expect(!loop.execute {})
+        await #expect(throws: ConnectionError.self) { try await loop.submit { 1 } }
+        await loop.shutdown()
+    }
+
+    @Test("shuts down synchronously from a plain thread, running what was queued first")
+    func syncShutdown() async throws {
+        let loop = try EventLoop(name: "test-sync-shutdown")
+        let ran = Atomic<Int>(0)
+        for _ in 0..<100 {
+            loop.execute { ran.add(1, ordering: .relaxed) }
+        }
+        // syncShutdown blocks in join, so it runs on a thread of its own, never on the cooperative pool.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            do {
+                _ = try POSIXThread(name: "test-joiner") {
+                    loop.syncShutdown()
+                    continuation.resume()
+                }
+            } catch {
+                Issue.record("cannot start a thread: \(error)")
+                continuation.resume()
+            }
+        }
+        #expect(ran.load(ordering: .relaxed) == 100)
+        #expect(!loop.execute {})
+    }
+
+    @Test("hands out its loops round-robin")
+    func groupRoundRobin() async throws {
+        let group = try EventLoopGroup(loopCount: 3, namePrefix: "test-group")
+        let picks = (0..<6).map { _ in ObjectIdentifier(group.next()) }
+        #expect(Array(picks[0..<3]) == Array(picks[3..<6]))
+        #expect(Set(picks).count == 3)
+        await group.shutdown()
+    }
+}
+
+/// An actor isolated to an event loop: its methods run on the loop thread.
+private actor LoopCounter {
+    let loop: EventLoop
+    var value = 0
+
+    init(loop: EventLoop) {
+        self.loop = loop
+    }
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor { self.loop.asUnownedSerialExecutor() }
+
+    func increment() {
+        precondition(self.loop.inEventLoop)
+        self.value += 1
+    }
+}
