@@ -275,6 +275,12 @@ public struct StreamStateMachine: Sendable {
         return before <= 0 && self.sendWindow > 0 ? .resumeSending : .none
     }
 
+    /// Applies our own `initial_stream_window` taking effect (the peer acknowledged our SETTINGS after this stream
+    /// opened under the default): the peer adds the same difference to its send window, so we must accept it.
+    public mutating func localInitialWindowChanged(by delta: Int) {
+        self.receiveWindow += delta
+    }
+
     /// True while we may still send DATA (after HEADERS for a client, until END_STREAM or the end of the stream).
     public var canSendData: Bool {
         !self.isClosed && self.outboundOpen && (self.role == .server || self.outboundHeadersSent)

@@ -1,0 +1,70 @@
+// The application-facing state of one call at one endpoint: received messages not yet taken, the message being
+// sent, and the (at most one each) suspended reader and writer. It lives inside the endpoint's Mutex, and every
+// continuation is taken out of it (set to nil) by the code that resumes it, so each is resumed exactly once
+// whichever of completion, reset, deadline or cancellation gets there first.
+
+struct CallBuffer {
+    /// Messages received and not yet read, with the credit each still owes the peer. Bounded by the stream window
+    /// (plus one message being reassembled), because credit is returned only as messages are read.
+    var inbound: [(bytes: [UInt8], credit: Int)] = []
+    var inboundHead = 0
+    /// The peer sent END_STREAM (server side: the client's half-close).
+    var peerHalfClosed = false
+    /// Set when the stream ended OK (client: OK trailers).
+    var finished = false
+    /// Set when the call failed; `failedLocally` means this side ended it (cancel, deadline) and queued messages
+    /// are dropped instead of read first.
+    var failure: RPCError?
+    var failedLocally = false
+
+    var receiver: CheckedContinuation<[UInt8]?, any Error>?
+    var pending: OutboundMessage?
+    var sender: CheckedContinuation<Void, any Error>?
+
+    /// Server side: the handler's context, cancelled when the stream ends under it.
+    var context: ServerContext?
+    /// Client side: the deadline timer, cancelled when the call is released.
+    var timer: Task<Void, Never>?
+
+    var isEnded: Bool { self.finished || self.failure != nil }
+
+    var queuedCount: Int { self.inbound.count - self.inboundHead }
+
+    mutating func popMessage() -> (bytes: [UInt8], credit: Int)? {
+        guard self.inboundHead < self.inbound.count else { return nil }
+        let message = self.inbound[self.inboundHead]
+        self.inbound[self.inboundHead] = ([], 0)
+        self.inboundHead += 1
+        if self.inboundHead >= 64 && self.inboundHead * 2 >= self.inbound.count {
+            self.inbound.removeFirst(self.inboundHead)
+            self.inboundHead = 0
+        }
+        return message
+    }
+
+    /// Takes every queued message's credit (the messages will never be read).
+    mutating func dropQueued() -> Int {
+        var credit = 0
+        while let message = self.popMessage() { credit += message.credit }
+        return credit
+    }
+}
+
+/// Continuations to resume and tasks to cancel once the endpoint's lock is released: resuming under the lock would
+/// run arbitrary code (and possibly re-enter the endpoint) while holding it.
+struct Effects {
+    var receives: [(CheckedContinuation<[UInt8]?, any Error>, Result<[UInt8]?, any Error>)] = []
+    var sends: [(CheckedContinuation<Void, any Error>, Result<Void, any Error>)] = []
+    var opens: [CheckedContinuation<Void, any Error>] = []
+    var cancellations: [(ServerContext, Status.Code)] = []
+    var timers: [Task<Void, Never>] = []
+    var newCalls: [(StreamID, CallHeaders, ServerContext)] = []
+
+    func run() {
+        for (continuation, result) in self.receives { continuation.resume(with: result) }
+        for (continuation, result) in self.sends { continuation.resume(with: result) }
+        for continuation in self.opens { continuation.resume() }
+        for (context, code) in self.cancellations { context.cancel(code) }
+        for timer in self.timers { timer.cancel() }
+    }
+}

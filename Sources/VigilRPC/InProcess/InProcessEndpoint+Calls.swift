@@ -1,0 +1,227 @@
+// What the application does to a call at one endpoint: open it, send and receive messages, end it. Each suspending
+// operation installs its continuation under the endpoint's lock after checking whether the call already ended, so a
+// reset, deadline or cancellation that wins the race is seen either before suspending or by the code that takes
+// the continuation out of the call: never both, never neither.
+
+import Synchronization
+
+extension InProcessEndpoint {
+    /// Opens a stream (client), waiting while the peer's concurrency limit is reached.
+    func openStream(_ headers: CallHeaders, deadline: ContinuousClock.Instant?) async throws -> StreamID {
+        while true {
+            try Task.checkCancellation()
+            enum Attempt {
+                case opened(StreamID)
+                case failed(any Error)
+                case wait
+            }
+            let attempt = self.withState { state, _ -> Attempt in
+                if let reason = state.closedReason { return .failed(reason) }
+                if Self.mustWaitForSlot(state.machine) { return .wait }
+                do {
+                    let (id, frame) = try state.machine.openStream(headers, endStream: false)
+                    self.write([frame], &state)
+                    state.calls[id] = CallBuffer()
+                    return .opened(id)
+                } catch {
+                    return .failed(error)
+                }
+            }
+            switch attempt {
+            case .opened(let id): return id
+            case .failed(let error): throw error
+            case .wait: try await self.waitForSlot(deadline: deadline)
+            }
+        }
+    }
+
+    /// Only the peer's concurrency limit is worth waiting for; every other refusal is final (`openStream` says).
+    static func mustWaitForSlot(_ machine: ConnectionStateMachine) -> Bool {
+        !machine.canOpenStream && machine.openStreamCount >= machine.peerSettings.maxConcurrentStreams
+            && !machine.isClosed && machine.goAwaySent == nil && machine.goAwayReceived == nil
+    }
+
+    /// Suspends until a stream ends; throws when the task is cancelled or the call's deadline passes first (the
+    /// waiter is removed under the lock by whichever wins, so it is resumed once).
+    func waitForSlot(deadline: ContinuousClock.Instant?) async throws {
+        let expired = RPCError(code: .deadlineExceeded, message: "deadline exceeded before the call opened")
+        if let deadline, deadline <= .now { throw expired }
+        let token = self.state.withLock { state -> UInt64 in
+            state.nextToken += 1
+            return state.nextToken
+        }
+        let timer = deadline.map { deadline in
+            Task {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                guard !Task.isCancelled else { return }
+                self.failWaiter(token, expired)
+            }
+        }
+        defer { timer?.cancel() }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<Void, any Error>) in
+                self.withState { state, effects in
+                    if Task.isCancelled {
+                        effects.sends.append((continuation, .failure(CancellationError())))
+                    } else if Self.mustWaitForSlot(state.machine) && state.closedReason == nil {
+                        state.openWaiters.append((token, continuation))
+                    } else {
+                        effects.opens.append(continuation)
+                    }
+                }
+            }
+        } onCancel: {
+            self.failWaiter(token, CancellationError())
+        }
+    }
+
+    /// Resumes a slot waiter with an error, if it is still waiting.
+    func failWaiter(_ token: UInt64, _ error: any Error) {
+        self.withState { state, effects in
+            guard let index = state.openWaiters.firstIndex(where: { $0.token == token }) else { return }
+            effects.sends.append((state.openWaiters.remove(at: index).continuation, .failure(error)))
+        }
+    }
+
+    /// Sends one message (or, with `message` nil, a bare half-close); returns once every frame is written, waiting
+    /// for credit as needed: the caller's buffered bytes never exceed one message.
+    func send(_ message: [UInt8]?, endStream: Bool, on id: StreamID) async throws {
+        try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<Void, any Error>) in
+            self.withState { state, effects in
+                guard var call = state.calls.removeValue(forKey: id) else {
+                    effects.sends.append(
+                        (continuation, .failure(RPCError(code: .internal, message: "call released"))))
+                    return
+                }
+                if let failure = call.failure {
+                    effects.sends.append((continuation, .failure(failure)))
+                } else if call.pending != nil {
+                    effects.sends.append(
+                        (continuation, .failure(RPCError(code: .internal, message: "two writers on one call"))))
+                } else if call.finished || !state.machine.canSendData(on: id) {
+                    // Ended OK, or already half-closed: nothing more is wanted, so the write is dropped.
+                    effects.sends.append((continuation, .success(())))
+                } else {
+                    call.pending =
+                        message.map { OutboundMessage(message: $0, endStream: endStream) } ?? .endOfStream
+                    call.sender = continuation
+                }
+                state.calls[id] = call
+                self.flush(id, &state, &effects)
+            }
+        }
+    }
+
+    /// The next message; nil at the peer's half-close (server) or after OK trailers (client).
+    func receive(on id: StreamID) async throws -> [UInt8]? {
+        try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<[UInt8]?, any Error>) in
+            self.withState { state, effects in
+                guard var call = state.calls.removeValue(forKey: id) else {
+                    effects.receives.append(
+                        (continuation, .failure(RPCError(code: .internal, message: "call released"))))
+                    return
+                }
+                defer { state.calls[id] = call }
+                if call.failedLocally, let failure = call.failure {
+                    effects.receives.append((continuation, .failure(failure)))
+                } else if let message = call.popMessage() {
+                    self.write(state.machine.consumed(message.credit, on: id), &state)
+                    effects.receives.append((continuation, .success(message.bytes)))
+                } else if let failure = call.failure {
+                    effects.receives.append((continuation, .failure(failure)))
+                } else if call.finished || (self.role == .server && call.peerHalfClosed) {
+                    effects.receives.append((continuation, .success(nil)))
+                } else if call.receiver != nil {
+                    effects.receives.append(
+                        (continuation, .failure(RPCError(code: .internal, message: "two readers on one call"))))
+                } else {
+                    call.receiver = continuation
+                }
+            }
+        }
+    }
+
+    /// Ends the call from this side: RST_STREAM with `code` if the stream is still open, and the call fails locally
+    /// with `code` (a client's cancellation or deadline).
+    func reset(_ id: StreamID, code: Status.Code, message: String) {
+        self.withState { state, effects in
+            if let frame = state.machine.resetStream(id, code: code) {
+                self.write([frame], &state)
+                if self.role == .client { self.wakeOpeners(&state, &effects, all: false) }
+            }
+            guard var call = state.calls.removeValue(forKey: id) else { return }
+            defer { state.calls[id] = call }
+            guard !call.isEnded else { return }
+            call.failure = RPCError(code: code, message: message)
+            call.failedLocally = true
+            self.write(state.machine.consumed(call.dropQueued(), on: id), &state)
+            self.settleWaiters(&call, &effects)
+        }
+    }
+
+    /// Forgets the call: credits back anything unread and stops its timer.
+    func release(_ id: StreamID) {
+        self.withState { state, effects in
+            guard var call = state.calls.removeValue(forKey: id) else { return }
+            self.write(state.machine.consumed(call.dropQueued(), on: id), &state)
+            if let timer = call.timer { effects.timers.append(timer) }
+            call.failure = call.failure ?? RPCError(code: .cancelled, message: "call released")
+            self.settleWaiters(&call, &effects)
+        }
+    }
+
+    /// Server: the handler is done; sends its trailers unless the stream already ended (reset, deadline).
+    func finish(_ id: StreamID, trailers: CallTrailers) {
+        self.withState { state, effects in
+            if let frame = state.machine.sendTrailers(trailers, on: id) { self.write([frame], &state) }
+            guard var call = state.calls.removeValue(forKey: id) else { return }
+            self.write(state.machine.consumed(call.dropQueued(), on: id), &state)
+            call.failure = call.failure ?? RPCError(code: .cancelled, message: "call finished")
+            self.settleWaiters(&call, &effects)
+        }
+    }
+
+    /// Server: the call's deadline passed. TRAILERS DEADLINE_EXCEEDED, and the handler is cancelled.
+    func expire(_ id: StreamID) {
+        self.withState { state, effects in
+            let status = Status(code: .deadlineExceeded, message: "deadline exceeded")
+            guard let frame = state.machine.sendTrailers(CallTrailers(status: status), on: id) else {
+                return
+            }
+            self.write([frame], &state)
+            guard var call = state.calls.removeValue(forKey: id) else { return }
+            defer { state.calls[id] = call }
+            guard !call.isEnded else { return }
+            call.failure = RPCError(status: status)
+            call.failedLocally = true
+            self.write(state.machine.consumed(call.dropQueued(), on: id), &state)
+            if let context = call.context { effects.cancellations.append((context, .deadlineExceeded)) }
+            self.settleWaiters(&call, &effects)
+        }
+    }
+
+    /// Stores the client's deadline timer so releasing the call stops it.
+    func attachTimer(_ timer: Task<Void, Never>, to id: StreamID) {
+        self.withState { state, effects in
+            if state.calls[id] != nil {
+                state.calls[id]?.timer = timer
+            } else {
+                effects.timers.append(timer)
+            }
+        }
+    }
+
+    /// The peer's message limit, for writers.
+    var peerMaxMessageBytes: Int { self.state.withLock { $0.machine.peerSettings.maxMessageBytes } }
+
+    /// Starts a graceful shutdown from this side.
+    func goAway() {
+        self.withState { state, effects in
+            let action = state.machine.goAway(.noError, message: "shutting down")
+            self.apply(action, &state, &effects)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+// Typed views over a call's raw message bytes, shared by both ends: a stream that decodes what arrives and a writer
+// that encodes what leaves. Decoding and the size limit are checked here, once, so every handler and every client
+// stub reports a bad message with the same status.
+
+public import VigilWire
+
+/// Raw message I/O of one call, as a transport provides it. `receive` returns nil once the peer has sent
+/// everything and throws `RPCError` when the call ended otherwise.
+public struct CallIO: Sendable {
+    public var receive: @Sendable () async throws -> [UInt8]?
+    public var send: @Sendable (_ message: [UInt8]) async throws -> Void
+    /// The peer's `max_message_bytes`: larger messages fail RESOURCE_EXHAUSTED before they are sent.
+    public var maxOutboundMessageBytes: Int
+
+    public init(
+        receive: @escaping @Sendable () async throws -> [UInt8]?,
+        send: @escaping @Sendable ([UInt8]) async throws -> Void,
+        maxOutboundMessageBytes: Int
+    ) {
+        self.receive = receive
+        self.send = send
+        self.maxOutboundMessageBytes = maxOutboundMessageBytes
+    }
+}
+
+/// The messages the peer sends on a call, decoded. A message that does not decode ends the iteration with
+/// `RPCError` of `decodeFailureCode` (INVALID_ARGUMENT for requests: the client sent garbage; INTERNAL for
+/// responses: the server broke its contract).
+public struct RPCMessageStream<Message: WireMessage>: AsyncSequence, Sendable {
+    public typealias Element = Message
+
+    let receive: @Sendable () async throws -> [UInt8]?
+    let decodeFailureCode: Status.Code
+
+    public init(
+        receive: @escaping @Sendable () async throws -> [UInt8]?, decodeFailureCode: Status.Code
+    ) {
+        self.receive = receive
+        self.decodeFailureCode = decodeFailureCode
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let stream: RPCMessageStream
+
+        public mutating func next() async throws -> Message? {
+            guard let bytes = try await self.stream.receive() else { return nil }
+            return try Self.decode(bytes, code: self.stream.decodeFailureCode)
+        }
+
+        static func decode(_ bytes: [UInt8], code: Status.Code) throws(RPCError) -> Message {
+            do {
+                return try Message(serializedBytes: bytes)
+            } catch {
+                throw RPCError(
+                    code: code, message: "\(Message.protoMessageName) does not decode: \(error)", cause: error
+                )
+            }
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(stream: self) }
+
+    /// Exactly one message, then the end: what unary and server-streaming requests and unary and client-streaming
+    /// responses are. None or a second one is INTERNAL (docs/PROTOCOL.md §4: a wrong message count).
+    public func single() async throws -> Message {
+        var iterator = self.makeAsyncIterator()
+        guard let first = try await iterator.next() else {
+            throw RPCError(code: .internal, message: "expected one \(Message.protoMessageName), got none")
+        }
+        guard try await self.receive() == nil else {
+            throw RPCError(code: .internal, message: "expected one \(Message.protoMessageName), got more")
+        }
+        return first
+    }
+}
+
+/// Sends messages on a call, encoded; waits while flow control holds them back, which is how a slow peer slows us.
+public struct RPCMessageWriter<Message: WireMessage>: Sendable {
+    let send: @Sendable ([UInt8]) async throws -> Void
+    /// The peer's message limit.
+    public let maxMessageBytes: Int
+
+    public init(send: @escaping @Sendable ([UInt8]) async throws -> Void, maxMessageBytes: Int) {
+        self.send = send
+        self.maxMessageBytes = maxMessageBytes
+    }
+
+    /// Sends one message; RESOURCE_EXHAUSTED (nothing sent) when it is over the peer's limit.
+    public func write(_ message: Message) async throws {
+        try await self.send(try Self.encode(message, limit: self.maxMessageBytes))
+    }
+
+    static func encode(_ message: Message, limit: Int) throws(RPCError) -> [UInt8] {
+        let size = message.serializedSize()
+        guard size <= limit else {
+            throw RPCError(
+                code: .resourceExhausted,
+                message: "\(Message.protoMessageName) of \(size) bytes exceeds the peer's limit of \(limit)"
+            )
+        }
+        return message.serializedBytes()
+    }
+}
