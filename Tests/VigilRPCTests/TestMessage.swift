@@ -57,7 +57,7 @@ final class Shared<Value: Sendable>: Sendable {
     }
 
     /// Polls until `condition` holds (handlers finish on their own tasks, after the client saw the outcome).
-    func wait(timeout: Duration = .seconds(5), until condition: (Value) -> Bool) async -> Bool {
+    func wait(timeout: Duration = .seconds(20), until condition: (Value) -> Bool) async -> Bool {
         let end = ContinuousClock.now + timeout
         while ContinuousClock.now < end {
             if condition(self.get()) { return true }
