@@ -118,26 +118,50 @@ public struct WireWriter {
     @inlinable
     public mutating func writeMessage<Message: WireMessage>(_ message: Message, field: Int) {
         self.writeTag(field, .lengthDelimited)
-        self.writeMessageBody(message, size: message.serializedSize())
+        let prefix = self.beginLengthPrefix()
+        message.write(to: &self)
+        self.endLengthPrefix(prefix)
     }
 
     /// `writeMessage` for an element the caller lends `inout` (see `writeRepeatedMessages`); it is only read.
     @inlinable
     static func writeMessage<Message: WireMessage>(_ message: inout Message, field: Int, to writer: inout WireWriter) {
         writer.writeTag(field, .lengthDelimited)
-        let size = message.serializedSize()
-        writer.writeVarint(UInt64(size))
-        let start = writer.position
+        let prefix = writer.beginLengthPrefix()
         message.write(to: &writer)
-        precondition(writer.position &- start == size, "WireWriter: \(Message.self) wrote a size other than it reported")
+        writer.endLengthPrefix(prefix)
     }
 
+    // A nested message's length prefix comes before its body, but computing the body's size first means a second
+    // size computation of every nested message (the size pass already made one, for the allocation). Instead one
+    // byte is reserved, the body written, and the prefix filled in: a body under 128 bytes (most nested messages)
+    // needs nothing more; a longer one moves forward by the extra prefix bytes. The move never runs past the
+    // buffer: the size pass counted the real prefix, so the writer is behind its plan by exactly those bytes.
+
     @inlinable
-    mutating func writeMessageBody<Message: WireMessage>(_ message: Message, size: Int) {
-        self.writeVarint(UInt64(size))
-        let start = self.position
-        message.write(to: &self)
-        precondition(self.position &- start == size, "WireWriter: \(Message.self) wrote a size other than it reported")
+    mutating func beginLengthPrefix() -> Int { self.reserve(1) }
+
+    @inlinable
+    mutating func endLengthPrefix(_ prefixOffset: Int) {
+        let start = prefixOffset &+ 1
+        let size = self.position &- start
+        if size < 0x80 {
+            self.buffer.storeBytes(of: UInt8(truncatingIfNeeded: size), toByteOffset: prefixOffset, as: UInt8.self)
+            return
+        }
+        let extra = WireSize.varint(UInt64(size)) &- 1
+        _ = self.reserve(extra)
+        let body = UnsafeRawBufferPointer(rebasing: self.buffer[start..<(start &+ size)])
+        // copyMemory is memmove: the regions overlap.
+        UnsafeMutableRawBufferPointer(rebasing: self.buffer[(start &+ extra)...]).copyMemory(from: body)
+        var offset = prefixOffset
+        var rest = UInt64(size)
+        while rest >= 0x80 {
+            self.buffer.storeBytes(of: UInt8(truncatingIfNeeded: rest) | 0x80, toByteOffset: offset, as: UInt8.self)
+            rest >>= 7
+            offset &+= 1
+        }
+        self.buffer.storeBytes(of: UInt8(truncatingIfNeeded: rest), toByteOffset: offset, as: UInt8.self)
     }
 
     @inlinable
@@ -181,12 +205,11 @@ public struct WireWriter {
     ) where Key.Value: Comparable {
         for entryKey in map.keys.sorted() {
             guard let message = map[entryKey] else { continue }
-            let messageSize = message.serializedSize()
             self.writeTag(field, .lengthDelimited)
-            self.writeVarint(UInt64(1 + Key.size(of: entryKey) + 1 + WireSize.lengthDelimited(messageSize)))
+            let entry = self.beginLengthPrefix()
             self.write(Key.self, entryKey, field: 1)
-            self.writeTag(2, .lengthDelimited)
-            self.writeMessageBody(message, size: messageSize)
+            self.writeMessage(message, field: 2)
+            self.endLengthPrefix(entry)
         }
     }
 

@@ -138,3 +138,37 @@ import VigilWire
         #expect(buffer == [1, 2] + value.serializedBytes())
     }
 }
+
+/// Nested bodies of 128 bytes or more move forward by their extra length-prefix bytes after being written; the
+/// move overlaps itself, at every nesting level and in map entries.
+@Suite struct LongNestedMessageTests {
+    @Test("nested messages of every length-prefix width encode as protoc's rules say and decode back", arguments: [
+        0, 1, 126, 127, 128, 129, 300, 16_382, 16_383, 16_384, 70_000,
+    ])
+    func longNested(noteLength: Int) throws {
+        var inner = Nested.Inner()
+        inner.note = String(repeating: "n", count: noteLength)
+        var scalars = Scalars()
+        scalars.fString = String(repeating: "s", count: noteLength)
+        var maps = Maps()
+        maps.messages = ["k": scalars, "j": Scalars()]
+        var choice = Choice()
+        choice.value = .scalars(scalars)
+        var value = Nested()
+        value.inner = inner
+        value.inners = [inner, Nested.Inner(), inner]
+        value.choice = choice
+        value.maps = maps
+        let bytes = value.serializedBytes()
+        #expect(bytes.count == value.serializedSize())
+        #expect(try Nested(serializedBytes: bytes) == value)
+        // The length prefix of `inner` (field 1, first on the wire) is the varint of the body size.
+        let body = inner.serializedSize()
+        #expect(bytes[0] == 0x0A)
+        var reader = [UInt8]()
+        var rest = UInt64(body)
+        while rest >= 0x80 { reader.append(UInt8(truncatingIfNeeded: rest) | 0x80); rest >>= 7 }
+        reader.append(UInt8(rest))
+        #expect(Array(bytes[1..<(1 + reader.count)]) == reader)
+    }
+}
