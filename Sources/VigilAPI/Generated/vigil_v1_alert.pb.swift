@@ -151,23 +151,11 @@ public struct Alert: WireMessage, Sendable, Hashable {
         switch tag.fieldNumber {
         case 1: self.id = try reader.read(ProtoInt64.self, tag)
         case 2: self.eventId = try reader.read(ProtoInt64.self, tag)
-        case 3:
-            var value = self.event ?? Event()
-            try reader.readMessage(tag, into: &value)
-            self.event = value
+        case 3: try reader.readMessage(tag, into: &self.event)
         case 4: self.status = try reader.read(ProtoEnum<AlertStatus>.self, tag)
-        case 5:
-            var value = self.createdAt ?? Timestamp()
-            try reader.readMessage(tag, into: &value)
-            self.createdAt = value
-        case 6:
-            var value = self.resolvedAt ?? Timestamp()
-            try reader.readMessage(tag, into: &value)
-            self.resolvedAt = value
-        case 7:
-            var value = self.updatedAt ?? Timestamp()
-            try reader.readMessage(tag, into: &value)
-            self.updatedAt = value
+        case 5: try reader.readMessage(tag, into: &self.createdAt)
+        case 6: try reader.readMessage(tag, into: &self.resolvedAt)
+        case 7: try reader.readMessage(tag, into: &self.updatedAt)
         case 8: self.version = try reader.read(ProtoInt64.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
@@ -261,10 +249,7 @@ public struct AlertChange: WireMessage, Sendable, Hashable {
         case 3: self.changedByUsernameUTF8 = try reader.read(ProtoWireString.self, tag)
         case 4: self.fromStatus = try reader.read(ProtoEnum<AlertStatus>.self, tag)
         case 5: self.toStatus = try reader.read(ProtoEnum<AlertStatus>.self, tag)
-        case 6:
-            var value = self.changedAt ?? Timestamp()
-            try reader.readMessage(tag, into: &value)
-            self.changedAt = value
+        case 6: try reader.readMessage(tag, into: &self.changedAt)
         case 7: self.version = try reader.read(ProtoInt64.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
@@ -350,10 +335,7 @@ public struct AlertFilter: WireMessage, Sendable, Hashable {
         case 2: try reader.readRepeated(ProtoEnum<Severity>.self, tag, into: &self.severities)
         case 3: self.sourceNameUTF8 = try reader.read(ProtoWireString.self, tag)
         case 4: self.eventTypeUTF8 = try reader.read(ProtoWireString.self, tag)
-        case 5:
-            var value = self.created ?? TimeRange()
-            try reader.readMessage(tag, into: &value)
-            self.created = value
+        case 5: try reader.readMessage(tag, into: &self.created)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -424,10 +406,7 @@ public struct ListAlertsRequest: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1:
-            var value = self.filter ?? AlertFilter()
-            try reader.readMessage(tag, into: &value)
-            self.filter = value
+        case 1: try reader.readMessage(tag, into: &self.filter)
         case 2: self.orderBy = try reader.read(ProtoEnum<AlertOrderField>.self, tag)
         case 3: self.ascending = try reader.read(ProtoBool.self, tag)
         case 4: self.pageSize = try reader.read(ProtoInt32.self, tag)
@@ -552,10 +531,7 @@ public struct GetAlertResponse: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1:
-            var value = self.alert ?? Alert()
-            try reader.readMessage(tag, into: &value)
-            self.alert = value
+        case 1: try reader.readMessage(tag, into: &self.alert)
         case 2: try reader.readRepeatedMessage(tag, into: &self.history)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
@@ -641,10 +617,7 @@ public struct UpdateAlertResponse: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1:
-            var value = self.alert ?? Alert()
-            try reader.readMessage(tag, into: &value)
-            self.alert = value
+        case 1: try reader.readMessage(tag, into: &self.alert)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }

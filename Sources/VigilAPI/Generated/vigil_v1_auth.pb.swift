@@ -67,15 +67,9 @@ public struct TokenPair: WireMessage, Sendable, Hashable {
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
         case 1: self.accessTokenUTF8 = try reader.read(ProtoWireString.self, tag)
-        case 2:
-            var value = self.accessTokenExpiresAt ?? Timestamp()
-            try reader.readMessage(tag, into: &value)
-            self.accessTokenExpiresAt = value
+        case 2: try reader.readMessage(tag, into: &self.accessTokenExpiresAt)
         case 3: self.refreshTokenUTF8 = try reader.read(ProtoWireString.self, tag)
-        case 4:
-            var value = self.refreshTokenExpiresAt ?? Timestamp()
-            try reader.readMessage(tag, into: &value)
-            self.refreshTokenExpiresAt = value
+        case 4: try reader.readMessage(tag, into: &self.refreshTokenExpiresAt)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -168,14 +162,8 @@ public struct AuthenticateResponse: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1:
-            var value = self.tokens ?? TokenPair()
-            try reader.readMessage(tag, into: &value)
-            self.tokens = value
-        case 2:
-            var value = self.user ?? User()
-            try reader.readMessage(tag, into: &value)
-            self.user = value
+        case 1: try reader.readMessage(tag, into: &self.tokens)
+        case 2: try reader.readMessage(tag, into: &self.user)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -257,14 +245,8 @@ public struct RefreshTokenResponse: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1:
-            var value = self.tokens ?? TokenPair()
-            try reader.readMessage(tag, into: &value)
-            self.tokens = value
-        case 2:
-            var value = self.user ?? User()
-            try reader.readMessage(tag, into: &value)
-            self.user = value
+        case 1: try reader.readMessage(tag, into: &self.tokens)
+        case 2: try reader.readMessage(tag, into: &self.user)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -330,14 +312,8 @@ public struct WhoAmIResponse: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1:
-            var value = self.user ?? User()
-            try reader.readMessage(tag, into: &value)
-            self.user = value
-        case 2:
-            var value = self.accessTokenExpiresAt ?? Timestamp()
-            try reader.readMessage(tag, into: &value)
-            self.accessTokenExpiresAt = value
+        case 1: try reader.readMessage(tag, into: &self.user)
+        case 2: try reader.readMessage(tag, into: &self.accessTokenExpiresAt)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }

@@ -238,14 +238,8 @@ public struct TimeRange: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1:
-            var value = self.start ?? Timestamp()
-            try reader.readMessage(tag, into: &value)
-            self.start = value
-        case 2:
-            var value = self.end ?? Timestamp()
-            try reader.readMessage(tag, into: &value)
-            self.end = value
+        case 1: try reader.readMessage(tag, into: &self.start)
+        case 2: try reader.readMessage(tag, into: &self.end)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }

@@ -189,14 +189,8 @@ public struct Event: WireMessage, Sendable, Hashable {
         case 3: self.eventTypeUTF8 = try reader.read(ProtoWireString.self, tag)
         case 4: self.severity = try reader.read(ProtoEnum<Severity>.self, tag)
         case 5: self.descriptionUTF8 = try reader.read(ProtoWireString.self, tag)
-        case 6:
-            var value = self.occurredAt ?? Timestamp()
-            try reader.readMessage(tag, into: &value)
-            self.occurredAt = value
-        case 7:
-            var value = self.receivedAt ?? Timestamp()
-            try reader.readMessage(tag, into: &value)
-            self.receivedAt = value
+        case 6: try reader.readMessage(tag, into: &self.occurredAt)
+        case 7: try reader.readMessage(tag, into: &self.receivedAt)
         case 8: self.submittedByUserId = try reader.read(ProtoInt64.self, tag)
         case 9: self.submittedByUsernameUTF8 = try reader.read(ProtoWireString.self, tag)
         case 10: self.idempotencyKeyUTF8 = try reader.read(ProtoWireString.self, tag)
@@ -272,10 +266,7 @@ public struct EventFilter: WireMessage, Sendable, Hashable {
         case 1: try reader.readRepeated(ProtoEnum<Severity>.self, tag, into: &self.severities)
         case 2: self.eventTypeUTF8 = try reader.read(ProtoWireString.self, tag)
         case 3: self.sourceNameUTF8 = try reader.read(ProtoWireString.self, tag)
-        case 4:
-            var value = self.occurred ?? TimeRange()
-            try reader.readMessage(tag, into: &value)
-            self.occurred = value
+        case 4: try reader.readMessage(tag, into: &self.occurred)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -345,10 +336,7 @@ public struct ListEventsRequest: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1:
-            var value = self.filter ?? EventFilter()
-            try reader.readMessage(tag, into: &value)
-            self.filter = value
+        case 1: try reader.readMessage(tag, into: &self.filter)
         case 2: self.orderBy = try reader.read(ProtoEnum<EventOrderField>.self, tag)
         case 3: self.ascending = try reader.read(ProtoBool.self, tag)
         case 4: self.pageSize = try reader.read(ProtoInt32.self, tag)
@@ -467,10 +455,7 @@ public struct GetEventResponse: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1:
-            var value = self.event ?? Event()
-            try reader.readMessage(tag, into: &value)
-            self.event = value
+        case 1: try reader.readMessage(tag, into: &self.event)
         case 2: self.alertId = try reader.read(ProtoInt64.self, tag)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }

@@ -74,14 +74,8 @@ public struct User: WireMessage, Sendable, Hashable {
         case 2: self.usernameUTF8 = try reader.read(ProtoWireString.self, tag)
         case 3: self.role = try reader.read(ProtoEnum<Role>.self, tag)
         case 4: self.disabled = try reader.read(ProtoBool.self, tag)
-        case 5:
-            var value = self.createdAt ?? Timestamp()
-            try reader.readMessage(tag, into: &value)
-            self.createdAt = value
-        case 6:
-            var value = self.updatedAt ?? Timestamp()
-            try reader.readMessage(tag, into: &value)
-            self.updatedAt = value
+        case 5: try reader.readMessage(tag, into: &self.createdAt)
+        case 6: try reader.readMessage(tag, into: &self.updatedAt)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -169,10 +163,7 @@ public struct CreateUserResponse: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1:
-            var value = self.user ?? User()
-            try reader.readMessage(tag, into: &value)
-            self.user = value
+        case 1: try reader.readMessage(tag, into: &self.user)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -256,10 +247,7 @@ public struct UpdateUserResponse: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1:
-            var value = self.user ?? User()
-            try reader.readMessage(tag, into: &value)
-            self.user = value
+        case 1: try reader.readMessage(tag, into: &self.user)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -437,10 +425,7 @@ public struct GetUserResponse: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1:
-            var value = self.user ?? User()
-            try reader.readMessage(tag, into: &value)
-            self.user = value
+        case 1: try reader.readMessage(tag, into: &self.user)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }

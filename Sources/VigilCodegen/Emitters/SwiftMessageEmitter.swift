@@ -285,11 +285,7 @@ struct SwiftMessageEmitter {
             return ["\(property) = try reader.read(\(codec).self, tag)"]
         case .optional:
             guard field.value.isMessage else { return ["\(property) = try reader.read(\(codec).self, tag)"] }
-            return [
-                "var value = \(property) ?? \(type)()",
-                "try reader.readMessage(tag, into: &value)",
-                "\(property) = value",
-            ]
+            return ["try reader.readMessage(tag, into: &\(property))"]
         case .repeated:
             if field.value.isMessage { return ["try reader.readRepeatedMessage(tag, into: &\(property))"] }
             return ["try reader.readRepeated(\(codec).self, tag, into: &\(property))"]

@@ -413,10 +413,7 @@ public struct Presence: WireMessage, Sendable, Hashable {
         case 3: self.maybeBool = try reader.read(ProtoBool.self, tag)
         case 4: self.maybeEnum = try reader.read(ProtoEnum<Color>.self, tag)
         case 5: self.maybeDouble = try reader.read(ProtoDouble.self, tag)
-        case 6:
-            var value = self.maybeMessage ?? Scalars()
-            try reader.readMessage(tag, into: &value)
-            self.maybeMessage = value
+        case 6: try reader.readMessage(tag, into: &self.maybeMessage)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
@@ -661,19 +658,10 @@ public struct Nested: WireMessage, Sendable, Hashable {
 
     public mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
         switch tag.fieldNumber {
-        case 1:
-            var value = self.inner ?? Nested.Inner()
-            try reader.readMessage(tag, into: &value)
-            self.inner = value
+        case 1: try reader.readMessage(tag, into: &self.inner)
         case 2: try reader.readRepeatedMessage(tag, into: &self.inners)
-        case 3:
-            var value = self.choice ?? Choice()
-            try reader.readMessage(tag, into: &value)
-            self.choice = value
-        case 4:
-            var value = self.maps ?? Maps()
-            try reader.readMessage(tag, into: &value)
-            self.maps = value
+        case 3: try reader.readMessage(tag, into: &self.choice)
+        case 4: try reader.readMessage(tag, into: &self.maps)
         default: try reader.skip(tag, keepingIn: &self.unknownFields)
         }
     }
