@@ -280,7 +280,8 @@ public struct WireReader {
     /// Two costs of the obvious `append(readMessage(...))` show in the profile of a 1,000-event batch: moving each
     /// decoded message into the array (a memcpy of the whole struct), and the array doubling (each time copying
     /// every message so far). So the array grows once to the number of elements the remaining bytes would hold
-    /// if they were the size of this one (at most one per 16 bytes: never more than the input can justify), and
+    /// if they were the size of this one (at most one per 16 bytes of input, and at most four bytes of array per
+    /// byte of input), and
     /// each message is decoded where it will stay. On a throw the decode as a whole fails, so the partly decoded
     /// last element is never seen.
     @inlinable
@@ -294,7 +295,10 @@ public struct WireReader {
             let length = try self.readLength()
             self.position = start
             let remaining = self.end &- start
-            messages.reserveCapacity(messages.count &+ 1 &+ remaining / max(16, length &+ 2))
+            // Capped at four bytes of array per byte of input left, so a small first element followed by one
+            // large one cannot make the array reserve more than the input could ever fill.
+            let estimate = min(remaining / max(16, length &+ 2), 4 &* remaining / max(1, MemoryLayout<Message>.stride))
+            messages.reserveCapacity(messages.count &+ 1 &+ estimate)
         }
         messages.append(Message())
         let result = messages.withUnsafeMutableBufferPointer { buffer in

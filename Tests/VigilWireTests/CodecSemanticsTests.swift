@@ -172,3 +172,26 @@ import VigilWire
         #expect(Array(bytes[1..<(1 + reader.count)]) == reader)
     }
 }
+
+@Suite struct RepeatedMessageGrowthTests {
+    @Test("a repeated message field reserves room for similar elements, never more than the input can fill")
+    func reservationIsBoundedByInput() throws {
+        var small = Nested.Inner()
+        small.note = "s"
+        var large = Nested.Inner()
+        large.note = String(repeating: "L", count: 200_000)
+        var value = Nested()
+        value.inners = [small, large]
+        let bytes = value.serializedBytes()
+        let decoded = try Nested(serializedBytes: bytes)
+        #expect(decoded == value)
+        let reservedBytes = decoded.inners.capacity * MemoryLayout<Nested.Inner>.stride
+        #expect(reservedBytes <= 4 * bytes.count + 4096, "reserved \(reservedBytes) bytes for a \(bytes.count)-byte input")
+
+        var batch = Nested()
+        batch.inners = Array(repeating: small, count: 1000)
+        let decodedBatch = try Nested(serializedBytes: batch.serializedBytes())
+        #expect(decodedBatch.inners.count == 1000)
+        #expect(decodedBatch.inners.capacity < 2000, "similar elements are reserved for once, not by doubling past")
+    }
+}
