@@ -1,8 +1,10 @@
 // What a client refuses and what a server refuses, in memory: a certificate for another name, an expired one, one
 // from an unknown authority, and a peer that offers nothing newer than TLS 1.2. Each must fail the handshake with a
 // clear, typed error; none may end established.
+import Foundation
 import Testing
 import VigilTLS
+import VigilTesting
 
 @Suite("TLS verification")
 struct TLSVerificationTests {
@@ -88,5 +90,28 @@ struct TLSVerificationTests {
         let reply = server.takeCiphertext()
         #expect(reply.first == 0x15)
         #expect(reply.count >= 7 && reply[6] == 70)
+    }
+
+    @Test("loads the server's certificate and key, and the client's trust, from PEM files")
+    func pemFiles() throws {
+        let directory = try TemporaryDirectory(prefix: "vigil-pem")
+        let certificate = try SelfSignedCertificate()
+        try Data(certificate.certificatePEM).write(to: URL(fileURLWithPath: directory.file("cert.pem")))
+        try Data(certificate.privateKeyPEM).write(to: URL(fileURLWithPath: directory.file("key.pem")))
+        let server = try TLSContext(configuration: .server(
+            certificateChain: .file(path: directory.file("cert.pem")), privateKey: .file(path: directory.file("key.pem"))
+        ))
+        let client = try TLSContext(configuration: .client(trustRoots: .certificates(.file(path: directory.file("cert.pem")))))
+        try SessionPump(clientContext: client, serverContext: server).handshake()
+    }
+
+    @Test("a missing PEM file is a typed configuration error")
+    func missingPEMFile() throws {
+        let error = #expect(throws: TLSError.self) {
+            try TLSContext(configuration: .server(
+                certificateChain: .file(path: "/nonexistent/cert.pem"), privateKey: .file(path: "/nonexistent/key.pem")
+            ))
+        }
+        #expect(error?.code == .invalidConfiguration, "\(String(describing: error))")
     }
 }
