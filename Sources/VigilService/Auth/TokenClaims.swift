@@ -10,7 +10,7 @@ public enum TokenType: String, Sendable, Hashable, CaseIterable {
     case refresh
 }
 
-/// The claims of a Vigil token (JWT `user_id`, `role`, `token_type`, `iat`, `exp`, `jti`, and `fam`).
+/// The claims of a Vigil token (JWT `user_id`, `role`, `token_type`, `iat`, `exp`, `jti`, `fam` and `tep`).
 public struct TokenClaims: Sendable, Hashable {
     /// The user the token was issued to.
     public var userID: Int64
@@ -27,6 +27,10 @@ public struct TokenClaims: Sendable, Hashable {
     /// rotated from it, so reuse of a revoked refresh token can revoke the whole family. Nil on access tokens
     /// issued without one.
     public var familyID: String?
+    /// The user's token epoch when the token was issued (JWT `tep`). Disabling a user or resetting its password
+    /// bumps the epoch, so every earlier token stops matching at once, even one issued in the same second (which a
+    /// comparison of `iat` with a revocation second could not tell apart). Nil on tokens issued without one.
+    public var epoch: Int64?
 
     public init(
         userID: Int64,
@@ -35,7 +39,8 @@ public struct TokenClaims: Sendable, Hashable {
         issuedAt: Int64,
         expiresAt: Int64,
         tokenID: String,
-        familyID: String? = nil
+        familyID: String? = nil,
+        epoch: Int64? = nil
     ) {
         self.userID = userID
         self.role = role
@@ -44,6 +49,7 @@ public struct TokenClaims: Sendable, Hashable {
         self.expiresAt = expiresAt
         self.tokenID = tokenID
         self.familyID = familyID
+        self.epoch = epoch
     }
 
     /// A new token id: 128 bits from the CSPRNG, base64url (22 characters).

@@ -45,13 +45,15 @@ public final class TokenCodec: Sendable, CustomStringConvertible {
     // MARK: Issuing
 
     /// Signs a new token for `userID` valid for `lifetime` seconds from now. A refresh token without a `familyID`
-    /// starts a new family named after its own `jti`; pass the presented token's family when rotating.
+    /// starts a new family named after its own `jti`; pass the presented token's family when rotating. `epoch` is
+    /// the user's token epoch, written as `tep` so that a later revocation refuses this token.
     public func issue(
         userID: Int64,
         role: Role,
         type: TokenType,
         lifetime: Int64,
-        familyID: String? = nil
+        familyID: String? = nil,
+        epoch: Int64? = nil
     ) throws(TokenError) -> IssuedToken {
         guard lifetime > 0 else { throw TokenError(.invalidClaims, "a token lifetime must be positive") }
         let now = self.clock.now()
@@ -66,7 +68,8 @@ public final class TokenCodec: Sendable, CustomStringConvertible {
             issuedAt: now,
             expiresAt: expiresAt,
             tokenID: tokenID,
-            familyID: family
+            familyID: family,
+            epoch: epoch
         )
         return IssuedToken(token: try self.encode(claims), claims: claims)
     }
@@ -82,6 +85,7 @@ public final class TokenCodec: Sendable, CustomStringConvertible {
         var json = "{\"user_id\":\(claims.userID),\"role\":\"\(role)\",\"token_type\":\"\(claims.tokenType.rawValue)\""
         json += ",\"iat\":\(claims.issuedAt),\"exp\":\(claims.expiresAt),\"jti\":\"\(claims.tokenID)\""
         if let family = claims.familyID { json += ",\"fam\":\"\(family)\"" }
+        if let epoch = claims.epoch { json += ",\"tep\":\(epoch)" }
         json += "}"
         let signingInput = Self.headerSegment + "." + Base64URL.encode(json.utf8)
         let signature = self.mac.authenticationCode(for: signingInput.utf8)
@@ -166,7 +170,8 @@ public final class TokenCodec: Sendable, CustomStringConvertible {
             issuedAt: payload.issuedAt,
             expiresAt: payload.expiresAt,
             tokenID: payload.tokenID,
-            familyID: payload.familyID
+            familyID: payload.familyID,
+            epoch: payload.epoch
         )
         try Self.validate(claims)
         return claims
@@ -238,6 +243,7 @@ extension TokenCodec {
         var expiresAt: Int64
         var tokenID: String
         var familyID: String?
+        var epoch: Int64?
 
         private enum CodingKeys: String, CodingKey {
             case userID = "user_id"
@@ -247,6 +253,7 @@ extension TokenCodec {
             case expiresAt = "exp"
             case tokenID = "jti"
             case familyID = "fam"
+            case epoch = "tep"
         }
 
         init(from decoder: any Decoder) throws {
@@ -261,6 +268,7 @@ extension TokenCodec {
                 self.expiresAt = try container.decode(Int64.self, forKey: .expiresAt)
                 self.tokenID = try container.decode(String.self, forKey: .tokenID)
                 self.familyID = try container.decodeIfPresent(String.self, forKey: .familyID)
+                self.epoch = try container.decodeIfPresent(Int64.self, forKey: .epoch)
             } catch {
                 throw ClaimDecodingError(cause: error)
             }

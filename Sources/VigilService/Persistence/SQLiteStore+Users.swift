@@ -82,6 +82,21 @@ extension SQLiteStore {
             ) { row in try Rows.storedUser(row) }
             guard let current else { throw StoreError(.notFound, "no user has id \(id)") }
             let disabling = changes.disabled == true && !current.user.disabled
+            // Checked inside the write transaction, so two admins demoting each other at once cannot both succeed.
+            let demoting = role.map { $0 != .admin } ?? false
+            let losesAdmin =
+                changes.keepsAnEnabledAdmin && current.user.role == .admin && !current.user.disabled
+                && (disabling || demoting)
+            if losesAdmin {
+                let others =
+                    try database.queryFirst(
+                        "SELECT count(*) FROM users WHERE role = ? AND disabled = 0 AND id != ?",
+                        arguments: [Int64(Role.admin.rawValue), id]
+                    ) { row in row.int64(at: 0) } ?? 0
+                guard others > 0 else {
+                    throw StoreError(.failedPrecondition, "the change would leave no enabled admin")
+                }
+            }
             let revokes = disabling || changes.passwordHash != nil
             try database.execute(
                 """

@@ -15,7 +15,8 @@ public protocol Store: Sendable {
     func user(username: String) async throws(StoreError) -> StoredUser?
     /// Users ordered by id, optionally of one role.
     func listUsers(role: Role?, pageSize: Int32, pageToken: String) async throws(StoreError) -> Page<User>
-    /// Applies `changes`; disabling or a password change revokes every earlier token. Unknown id: `notFound`.
+    /// Applies `changes`; disabling or a password change revokes every earlier token. Unknown id: `notFound`; with
+    /// `changes.keepsAnEnabledAdmin`, a change that would leave no enabled admin: `failedPrecondition`.
     func updateUser(id: Int64, _ changes: UserChanges) async throws(StoreError) -> StoredUser
     /// True when no user exists yet (vigild then creates the first admin).
     func hasUsers() async throws(StoreError) -> Bool

@@ -46,6 +46,9 @@ extension StoreError {
         public static let conflict = Code("conflict", .aborted)
         /// A unique value is taken (a username): ALREADY_EXISTS.
         public static let alreadyExists = Code("alreadyExists", .alreadyExists)
+        /// The change would break an invariant the service keeps (it would leave no enabled admin):
+        /// FAILED_PRECONDITION.
+        public static let failedPrecondition = Code("failedPrecondition", .failedPrecondition)
         /// A page token that was tampered with, minted by another server, or belongs to another filter or order:
         /// INVALID_ARGUMENT.
         public static let invalidPageToken = Code("invalidPageToken", .invalidArgument)

@@ -42,11 +42,18 @@ public struct UserChanges: Sendable, Hashable, CustomStringConvertible {
     public var role: Role?
     public var disabled: Bool?
     public var passwordHash: String?
+    /// When true, a change that would leave no enabled admin (demoting or disabling the last one) fails with
+    /// `failedPrecondition`, checked inside the update's transaction so two concurrent changes cannot both pass.
+    /// UpdateUser always sets it; offline repair tools may leave it off.
+    public var keepsAnEnabledAdmin: Bool
 
-    public init(role: Role? = nil, disabled: Bool? = nil, passwordHash: String? = nil) {
+    public init(
+        role: Role? = nil, disabled: Bool? = nil, passwordHash: String? = nil, keepsAnEnabledAdmin: Bool = false
+    ) {
         self.role = role
         self.disabled = disabled
         self.passwordHash = passwordHash
+        self.keepsAnEnabledAdmin = keepsAnEnabledAdmin
     }
 
     public var description: String {

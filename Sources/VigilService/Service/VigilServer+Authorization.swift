@@ -1,0 +1,97 @@
+// Who is calling, decided once per call before its handler runs: the access policy says whether the method needs a
+// token; if so the `authorization: Bearer <jwt>` metadata must hold an access token this server signed, unexpired,
+// of a user that still exists, is enabled, and whose token epoch has not moved since the token was issued (a
+// disabled user or a password reset refuses every earlier token at once). The role checked is the user's current
+// one, not the one in the token, so a demotion takes effect on the next call. Every refusal of the token answers
+// UNAUTHENTICATED with one message; a valid caller of the wrong role answers PERMISSION_DENIED.
+import VigilAPI
+import VigilRPC
+
+/// The authenticated caller of one call.
+public struct Caller: Sendable {
+    /// The user as stored when the call was authorised.
+    public let user: StoredUser
+    /// The claims of the access token the call presented.
+    public let claims: TokenClaims
+
+    /// How the store records this caller on what it writes.
+    public var acting: ActingUser { ActingUser(userID: self.user.id, username: self.user.user.username) }
+
+    /// The caller of a method that needs one; INTERNAL when the policy let an anonymous call through to it.
+    static func required(_ caller: Caller?) throws(RPCError) -> Caller {
+        guard let caller else { throw RPCError(code: .internal, message: "this method needs an authenticated caller") }
+        return caller
+    }
+}
+
+extension VigilServer {
+    /// The metadata key of the bearer token, as `TokenPair`'s documentation states it.
+    public static let authorizationKey = "authorization"
+
+    /// Authorises a call of `method`: nil for methods anyone may call (a token sent to them is ignored), the caller
+    /// otherwise. UNAUTHENTICATED for a missing or refused token, PERMISSION_DENIED for a role the method excludes
+    /// (and for a method missing from the policy: deny by default).
+    func authorize(_ context: ServerContext, _ method: MethodDescriptor) async throws(RPCError) -> Caller? {
+        let policy = self.configuration.accessPolicy
+        guard let permission = policy.permission(for: method) else {
+            throw RPCError(code: .permissionDenied, message: "\(method.path) is not open to any role")
+        }
+        guard permission.requiresToken else { return nil }
+        let caller = try await self.resolveCaller(context.metadata)
+        switch policy.check(role: caller.user.user.role, method: method) {
+        case .allowed:
+            return caller
+        case .unauthenticated:
+            throw RPCError.badToken
+        case .permissionDenied:
+            throw RPCError(
+                code: .permissionDenied,
+                message: "role \(caller.user.user.role.claimName ?? "none") may not call \(method.method)"
+            )
+        }
+    }
+
+    /// The caller named by the metadata's access token, or UNAUTHENTICATED.
+    func resolveCaller(_ metadata: Metadata) async throws(RPCError) -> Caller {
+        guard let header = metadata[Self.authorizationKey], let token = Self.bearerToken(header) else {
+            throw RPCError.badToken
+        }
+        let claims: TokenClaims
+        do throws(TokenError) {
+            claims = try self.tokens.verify(token, expecting: .access)
+        } catch {
+            throw RPCError(code: .unauthenticated, message: RPCError.badToken.message, cause: error)
+        }
+        let user = try await self.currentUser(for: claims)
+        return Caller(user: user, claims: claims)
+    }
+
+    /// The user a verified token names, if the token still speaks for it: the user exists, is enabled, and has not
+    /// revoked its tokens since this one was issued.
+    func currentUser(for claims: TokenClaims) async throws(RPCError) -> StoredUser {
+        let found = try await RPCError.mappingStore { () throws(StoreError) in
+            try await self.store.user(id: claims.userID)
+        }
+        guard let user = found, !user.user.disabled, Self.isCurrent(claims, for: user) else {
+            throw RPCError.badToken
+        }
+        return user
+    }
+
+    /// Whether no revocation happened after `claims` were issued: by the token epoch when the token carries one
+    /// (exact, even within one second); otherwise by the revocation second, which refuses tokens issued in it.
+    static func isCurrent(_ claims: TokenClaims, for user: StoredUser) -> Bool {
+        if let epoch = claims.epoch { return epoch == user.tokenEpoch }
+        return claims.issuedAt > user.tokensRevokedAt
+    }
+
+    /// The token of an `authorization` value `Bearer <token>` (scheme in any case, RFC 7235), or nil.
+    static func bearerToken(_ header: String) -> String? {
+        let scheme = "bearer "
+        guard header.utf8.count > scheme.utf8.count,
+            header.prefix(scheme.count).lowercased() == scheme
+        else { return nil }
+        let token = header.dropFirst(scheme.count).drop { $0 == " " }
+        return token.isEmpty ? nil : String(token)
+    }
+}
