@@ -1,12 +1,15 @@
-// vigild: the Vigil server. Wiring only: read the configuration, prepare the data directory, then serve. The
-// network transport is not built yet, so after preparing everything a first start needs it says so and exits
-// with EX_UNAVAILABLE (69) rather than pretend to serve.
+// vigild: the Vigil server. Wiring only: read the configuration, prepare the data directory, open the store,
+// create the first admin, then serve. The network transport is not joined to the service yet, so after preparing
+// everything a first start needs, `serve` says so and exits with EX_UNAVAILABLE (69) rather than pretend to serve.
 import Foundation
+import VigilAPI
+import VigilService
 
 /// Exit statuses from sysexits.h, so scripts can tell a usage error from a server that cannot run.
 enum ExitStatus {
     static let usage: Int32 = 64
     static let unavailable: Int32 = 69
+    static let software: Int32 = 70
     static let configuration: Int32 = 78
 }
 
@@ -15,16 +18,42 @@ func fail(_ message: String, status: Int32) -> Never {
     exit(status)
 }
 
+func note(_ message: String) { FileHandle.standardError.write(Data("vigild: \(message)\n".utf8)) }
+
+let environment = ProcessInfo.processInfo.environment
 var arguments = Array(CommandLine.arguments.dropFirst())
-if arguments.first == "serve" { arguments.removeFirst() }
 if arguments.contains("-h") || arguments.contains("--help") {
-    print(Configuration.help)
+    switch arguments.first {
+    case "user": print(Commands.userAddUsage)
+    case "backup": print(Commands.backupUsage)
+    default: print(Configuration.help + "\n\ncommands:\n  serve (default)   serve the API\n  user add          add a user offline\n  backup --to FILE  copy the live database")
+    }
     exit(0)
+}
+
+do {
+    switch arguments.first {
+    case "user":
+        guard arguments.count >= 2, arguments[1] == "add" else { fail(Commands.userAddUsage, status: ExitStatus.usage) }
+        try await Commands.userAdd(Array(arguments.dropFirst(2)), environment: environment)
+        exit(0)
+    case "backup":
+        try await Commands.backup(Array(arguments.dropFirst()), environment: environment)
+        exit(0)
+    case "serve":
+        arguments.removeFirst()
+    default:
+        break
+    }
+} catch let error as ConfigurationError {
+    fail("\(error)", status: ExitStatus.usage)
+} catch {
+    fail("\(error)", status: ExitStatus.software)
 }
 
 let configuration: Configuration
 do {
-    configuration = try Configuration.parse(flags: arguments, environment: ProcessInfo.processInfo.environment)
+    configuration = try Configuration.parse(flags: arguments, environment: environment)
 } catch {
     fail("\(error)", status: ExitStatus.usage)
 }
@@ -35,9 +64,27 @@ do {
 } catch {
     fail("\(error)", status: ExitStatus.configuration)
 }
-for path in directory.created { FileHandle.standardError.write(Data("vigild: created \(path)\n".utf8)) }
+for path in directory.created { note("created \(path)") }
+
+let service: Service
+do {
+    service = try Service.open(configuration, directory)
+    let username = environment["VIGIL_ADMIN_USERNAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "admin"
+    let password = environment["VIGIL_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+    if let admin = try await service.server.bootstrapFirstAdmin(username: username, password: password) {
+        if let generated = admin.generatedPassword {
+            note("created admin \"\(admin.user.username)\" with password \(generated) (shown once; change it with UpdateUser)")
+        } else {
+            note("created admin \"\(admin.user.username)\" with the password from VIGIL_ADMIN_PASSWORD")
+        }
+    }
+} catch {
+    fail("cannot open the service: \(error)", status: ExitStatus.configuration)
+}
+service.close()
 fail(
-    "data directory \(configuration.dataDirectory) is ready, but the network transport is not built yet, so nothing "
-        + "can be served on \(configuration.listen) (see README.md, \"Status\")",
+    "data directory \(configuration.dataDirectory) and database \(configuration.resolvedDatabasePath) are ready, but the "
+        + "network transport is not joined to the service yet, so nothing can be served on \(configuration.listen) "
+        + "(see README.md, \"Status\")",
     status: ExitStatus.unavailable
 )

@@ -28,13 +28,45 @@ import VigilTesting
         #expect(result.stderrText.contains("unknown option --no-such-flag"))
     }
 
-    @Test("a first start in an empty directory prepares ./vigil-data, then exits 69 without serving")
+    @Test("a first start prepares ./vigil-data and the database, creates the admin once, then exits 69 without serving")
     func firstStart() throws {
         let directory = try TemporaryDirectory(prefix: "vigild-run")
         let result = try Self.run([], in: directory.path)
         #expect(result.status == 69)
         #expect(result.stderrText.contains("created ./vigil-data/tls/cert.pem"))
-        #expect(result.stderrText.contains("not built yet"))
-        #expect(FileManager.default.fileExists(atPath: directory.file("vigil-data/token-secret")))
+        #expect(result.stderrText.contains("created admin \"admin\" with password "))
+        #expect(result.stderrText.contains("not joined to the service yet"))
+        #expect(FileManager.default.fileExists(atPath: directory.file("vigil-data/vigil.db")))
+        let again = try Self.run([], in: directory.path)
+        #expect(again.status == 69)
+        #expect(!again.stderrText.contains("created"), "a second start creates nothing: \(again.stderrText)")
+    }
+
+    @Test("user add creates a user from a password on stdin; backup copies the live database")
+    func userAddAndBackup() throws {
+        let directory = try TemporaryDirectory(prefix: "vigild-run")
+        let data = ["--data-dir", directory.file("data")]
+        let added = try Subprocess.run(
+            Self.binary, ["user", "add", "--username", "alice", "--role", "analyst"] + data,
+            stdin: Array("a long enough password\n".utf8))
+        #expect(added.status == 0, "\(added.stderrText)")
+        #expect(added.stdoutText.contains("created user alice"))
+        let duplicate = try Subprocess.run(
+            Self.binary, ["user", "add", "--username", "ALICE", "--role", "agent"] + data,
+            stdin: Array("another long password\n".utf8))
+        #expect(duplicate.status != 0)
+        let weak = try Subprocess.run(
+            Self.binary, ["user", "add", "--username", "bob", "--role", "agent"] + data, stdin: Array("short\n".utf8))
+        #expect(weak.status != 0)
+        #expect(weak.stderrText.contains("12"), "the policy says why: \(weak.stderrText)")
+
+        let backup = try Self.run(["backup", "--to", directory.file("copy.db")] + data)
+        #expect(backup.status == 0, "\(backup.stderrText)")
+        let refused = try Self.run(["backup", "--to", directory.file("copy.db")] + data)
+        #expect(refused.status == 64, "an existing file is never overwritten")
+        if let sqlite3 = Subprocess.which("sqlite3") {
+            let rows = try Subprocess.run(sqlite3, [directory.file("copy.db"), "SELECT username FROM users ORDER BY id"])
+            #expect(rows.stdoutText == "alice\n")
+        }
     }
 }
