@@ -95,7 +95,7 @@ let package = Package(
             dependencies: ["VigilService", "VigilAPI", "VigilRPC", "VigilWire", "VigilSQLite", "VigilTLS", "VigilTesting"],
             swiftSettings: settings
         ),
-        .testTarget(name: "VigilClientTests", dependencies: ["VigilClient", "VigilAPI", "VigilRPC", "VigilTesting"], swiftSettings: settings),
+        .testTarget(name: "VigilClientTests", dependencies: ["VigilClient", "VigilAPI", "VigilRPC", "VigilService", "VigilTLS", "VigilTesting"], swiftSettings: settings),
         .testTarget(name: "VigildTests", dependencies: ["vigild", "VigilPOSIX", "VigilTLS", "VigilTesting"], swiftSettings: settings),
         .testTarget(name: "ArchitectureTests", dependencies: ["VigilTesting"], swiftSettings: settings),
     ]
