@@ -56,7 +56,7 @@ let package = Package(
         // Clients.
         .target(
             name: "VigilClient",
-            dependencies: ["VigilAPI", "VigilWire", "VigilRPC", "VigilNet", "VigilTLS"],
+            dependencies: ["VigilAPI", "VigilWire", "VigilRPC", "VigilNet", "VigilTLS", "VigilPOSIX"],
             path: "Clients/VigilClient",
             swiftSettings: settings
         ),
@@ -96,7 +96,11 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(name: "VigilClientTests", dependencies: ["VigilClient", "VigilAPI", "VigilRPC", "VigilService", "VigilTLS", "VigilTesting"], swiftSettings: settings),
-        .testTarget(name: "VigildTests", dependencies: ["vigild", "VigilPOSIX", "VigilTLS", "VigilTesting"], swiftSettings: settings),
+        .testTarget(
+            name: "VigildTests",
+            dependencies: ["vigild", "VigilClient", "VigilAPI", "VigilPOSIX", "VigilTLS", "VigilTesting"],
+            swiftSettings: settings
+        ),
         .testTarget(name: "ArchitectureTests", dependencies: ["VigilTesting"], swiftSettings: settings),
     ]
 )

@@ -22,7 +22,7 @@ import VigilTesting
         "vigild": ["VigilService", "VigilNet", "VigilRPC", "VigilTLS", "VigilAPI", "VigilPOSIX", "Foundation", "Glibc"],
         "VigilCodegen": ["VigilWire", "Foundation"],
         "vigil-protogen": ["VigilCodegen", "Foundation"],
-        "VigilClient": ["VigilAPI", "VigilWire", "VigilRPC", "VigilNet", "VigilTLS", "Foundation"],
+        "VigilClient": ["VigilAPI", "VigilWire", "VigilRPC", "VigilNet", "VigilTLS", "VigilPOSIX", "Foundation"],
         "vigilctl": ["VigilClient", "VigilAPI", "VigilWire", "VigilPOSIX", "Foundation", "Glibc"],
         "vigilbench": ["VigilClient", "VigilAPI", "VigilWire", "VigilPOSIX", "Foundation", "Glibc"],
     ]
