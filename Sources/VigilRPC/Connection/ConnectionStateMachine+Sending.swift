@@ -116,6 +116,18 @@ extension ConnectionStateMachine {
     /// batched. Call it for discarded messages too; a stream that has ended only credits the connection.
     public mutating func consumed(_ bytes: Int, on id: StreamID) -> [Frame] {
         guard bytes > 0, !self.isClosed else { return [] }
+        var bytes = bytes
+        if let unread = self.unreadCredit[id] {
+            if unread > bytes {
+                self.unreadCredit[id] = unread - bytes
+            } else {
+                // The reader caught up: what a large message in progress owed so far is credited now.
+                self.unreadCredit[id] = nil
+                if self.largeMessage.contains(id), let owed = self.partialCredit.removeValue(forKey: id) {
+                    bytes += owed
+                }
+            }
+        }
         var frames: [Frame] = []
         if let update = self.streams[id]?.consumed(bytes) { frames.append(update) }
         frames += self.creditConnection(bytes)

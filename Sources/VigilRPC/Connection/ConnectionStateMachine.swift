@@ -38,6 +38,11 @@ public struct ConnectionStateMachine: Sendable {
     /// stream buffers is bounded by its window plus one such message, itself bounded by `max_message_bytes`.
     var partialCredit: [StreamID: Int] = [:]
     var largeMessage: Set<StreamID> = []
+    /// Per stream, credit of whole messages delivered to the application and not yet `consumed`. While it is
+    /// nonzero the frames of a large message are owed instead of credited on arrival: otherwise a sender of
+    /// messages larger than the window could queue any number of them behind a slow reader (each owing only its
+    /// last frame). Once the reader catches up, the owed part is released and the rest is credited on arrival.
+    var unreadCredit: [StreamID: Int] = [:]
 
     public internal(set) var goAwaySent: GoAway?
     public private(set) var goAwayReceived: GoAway?
@@ -261,7 +266,7 @@ public struct ConnectionStateMachine: Sendable {
         switch result {
         case .none:
             if cost > 0 {
-                if self.largeMessage.contains(id) {
+                if self.largeMessage.contains(id) && self.unreadCredit[id, default: 0] == 0 {
                     action.frames += self.consumed(cost, on: id)
                 } else {
                     self.partialCredit[id, default: 0] += cost
@@ -276,6 +281,7 @@ public struct ConnectionStateMachine: Sendable {
             }
         case .message(let bytes, _, let endStream):
             let credit = cost + (self.partialCredit.removeValue(forKey: id) ?? 0)
+            self.unreadCredit[id, default: 0] += credit
             action.events.append(.message(id, bytes, credit: credit, endStream: endStream))
             owed = 0
         case .endOfStream:
@@ -334,6 +340,7 @@ public struct ConnectionStateMachine: Sendable {
         self.streams = [:]
         self.partialCredit = [:]
         self.largeMessage = []
+        self.unreadCredit = [:]
         action.events.append(.connectionClosed(code, message))
         return action
     }
@@ -346,6 +353,7 @@ public struct ConnectionStateMachine: Sendable {
             self.pendingConnectionCredit += owed
         }
         self.largeMessage.remove(id)
+        self.unreadCredit[id] = nil
         return self.streams.removeValue(forKey: id) != nil
     }
 

@@ -20,18 +20,22 @@ final class InProcessEndpoint: Sendable {
 
     let role: ConnectionStateMachine.Role
     let state: Mutex<State>
-    let outbound: BytePipe
+    let outbound: any RPCByteSink
+    /// Who the peer is, for `ServerContext.peer`: "in-process", or an address over a network transport.
+    let peer: String
     /// Server side: starts the handler of a new call (the transport supplies it; it runs after the lock is released).
     let onCall: (@Sendable (InProcessEndpoint, StreamID, ServerContext) -> Void)?
 
     init(
         role: ConnectionStateMachine.Role,
         settings: ConnectionSettings,
-        outbound: BytePipe,
+        outbound: any RPCByteSink,
+        peer: String = "in-process",
         onCall: (@Sendable (InProcessEndpoint, StreamID, ServerContext) -> Void)?
     ) {
         self.role = role
         self.outbound = outbound
+        self.peer = peer
         self.onCall = onCall
         var machine = ConnectionStateMachine(role: role, localSettings: settings)
         var bytes: [UInt8] = []
@@ -111,7 +115,7 @@ final class InProcessEndpoint: Sendable {
                 let deadline = headers.timeout.map { ContinuousClock.now.advanced(by: $0) }
                 let context = ServerContext(
                     methodPath: headers.methodPath, metadata: headers.metadata, deadline: deadline,
-                    peer: "in-process")
+                    peer: self.peer)
                 var call = CallBuffer()
                 call.peerHalfClosed = endStream
                 call.context = context

@@ -1,0 +1,137 @@
+// The RPC server on real sockets: a TCPServer whose every TLS connection is an `RPCServerConnection` speaking
+// docs/PROTOCOL.md to a `Router`. This file holds what spans connections: the limits, the table of live RPC
+// connections (for counters and for the graceful shutdown that tells each one to go away), and nothing else;
+// all per-connection work happens on the connection's own loop.
+import Synchronization
+public import VigilPOSIX
+public import VigilRPC
+
+/// Serves a `Router` over TCP+TLS.
+///
+/// `Sendable`: configuration, router and TCP server never change; the connection table is behind a `Mutex`.
+public final class RPCServer: Sendable {
+    public let configuration: Configuration
+    public let group: EventLoopGroup
+    let tcp: TCPServer
+    let registry: RPCConnectionRegistry
+
+    /// Binds and starts accepting. Handler tasks prefer the loop that owns their connection, so shut the server
+    /// down (`shutdown()`) before shutting `group` down, or tasks still running would never resume.
+    public init(configuration: Configuration, router: Router, group: EventLoopGroup) async throws {
+        let registry = RPCConnectionRegistry()
+        let options = TLSConnection.Options(handshakeTimeout: configuration.handshakeTimeout)
+        let tcpConfiguration = TCPServer.Configuration(
+            address: configuration.address, tls: configuration.tls,
+            maximumConnections: configuration.maxConnections, connection: options)
+        self.tcp = try await TCPServer(configuration: tcpConfiguration, group: group) { connection in
+            RPCServerConnection(
+                connection: connection, router: router, configuration: configuration, registry: registry)
+        }
+        self.configuration = configuration
+        self.group = group
+        self.registry = registry
+    }
+
+    /// The bound address (with the kernel's port when the configuration asked for port 0).
+    public var localAddress: SocketAddress { self.tcp.localAddress }
+
+    /// TCP connections open (handshaking ones included).
+    public var connectionCount: Int { self.tcp.connectionCount }
+
+    /// Connections refused at once because `maxConnections` was reached.
+    public var rejectedConnectionCount: Int { self.tcp.rejectedConnectionCount }
+
+    /// Streams open over all connections.
+    public var openStreamCount: Int { self.registry.all.reduce(0) { $0 + $1.endpoint.openStreamCount } }
+
+    /// Handler tasks running over all connections (closed ones included, until their handlers return).
+    public var activeHandlerCount: Int {
+        self.registry.all.reduce(self.registry.lingeringHandlerCount) { $0 + $1.endpoint.activeHandlerCount }
+    }
+
+    /// Request bytes received and not yet read by handlers, over all connections: flow control bounds it by the
+    /// windows however slowly handlers read.
+    public var bufferedRequestBytes: Int {
+        self.registry.all.reduce(0) { $0 + $1.endpoint.bufferedInboundBytes }
+    }
+
+    /// Sends GOAWAY on every connection (calls in flight finish; newer ones fail UNAVAILABLE so clients move to
+    /// another connection or server) without stopping the listener: for tests and for draining one connection set.
+    public func goAwayAll(message: String = "server going away") {
+        for connection in self.registry.all {
+            connection.loop.execute { connection.beginDrain(message) }
+        }
+    }
+
+    /// Graceful shutdown: stops accepting, sends GOAWAY on every connection, lets in-flight streams finish (at
+    /// most `shutdownGracePeriod`), closes each connection once drained, and returns when all are closed and
+    /// their handler tasks have returned (they prefer the group's loops, which the caller shuts down next).
+    public func shutdown() async {
+        await self.tcp.close(closingConnections: false)
+        for connection in self.registry.beginShutdown() {
+            connection.loop.execute { connection.beginDrain("server shutting down") }
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + self.configuration.shutdownGracePeriod + .seconds(1)
+        while (!self.registry.all.isEmpty || self.registry.lingeringHandlerCount > 0) && clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        // Whatever is left (handshakes still running, peers not reading) closes now.
+        await self.tcp.close(closingConnections: true)
+        while (self.tcp.connectionCount > 0 || self.activeHandlerCount > 0) && clock.now < deadline + .seconds(2) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+/// The RPC connections that finished their handshake, for counters and shutdown, and the closed ones whose
+/// handler tasks are still finishing (so shutdown can wait for them before the loops they prefer go away).
+final class RPCConnectionRegistry: Sendable {
+    struct State {
+        var open: [ObjectIdentifier: RPCServerConnection] = [:]
+        var lingering: [ObjectIdentifier: RPCServerConnection] = [:]
+        var shuttingDown = false
+
+        mutating func prune() {
+            self.lingering = self.lingering.filter { $0.value.endpoint.activeHandlerCount > 0 }
+        }
+    }
+
+    let state = Mutex(State())
+
+    /// Adds a connection; true when the server is already shutting down (the connection should drain at once).
+    func add(_ connection: RPCServerConnection) -> Bool {
+        self.state.withLock { state in
+            state.prune()
+            state.open[ObjectIdentifier(connection)] = connection
+            return state.shuttingDown
+        }
+    }
+
+    func remove(_ connection: RPCServerConnection) {
+        self.state.withLock { state in
+            let key = ObjectIdentifier(connection)
+            state.open[key] = nil
+            state.lingering[key] = connection
+            state.prune()
+        }
+    }
+
+    func beginShutdown() -> [RPCServerConnection] {
+        self.state.withLock { state in
+            state.shuttingDown = true
+            return Array(state.open.values)
+        }
+    }
+
+    /// Open connections.
+    var all: [RPCServerConnection] { self.state.withLock { Array($0.open.values) } }
+
+    /// Handler tasks still running on closed connections.
+    var lingeringHandlerCount: Int {
+        self.state.withLock { state in
+            state.prune()
+            return state.lingering.values.reduce(0) { $0 + $1.endpoint.activeHandlerCount }
+        }
+    }
+}

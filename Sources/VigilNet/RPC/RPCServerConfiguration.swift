@@ -1,0 +1,85 @@
+// Every limit of the RPC server in one value, with the safe defaults docs/PROTOCOL.md and the issue name, so vigild
+// maps each of its flags onto one field and a test can tighten any of them.
+public import VigilPOSIX
+public import VigilRPC
+public import VigilTLS
+
+extension RPCServer {
+    /// Where to listen and what to allow.
+    public struct Configuration: Sendable {
+        public var address: SocketAddress
+        public var tls: TLSContext
+        /// Connections beyond this are accepted and closed at once (TCPServer counts them).
+        public var maxConnections: Int
+        /// Streams one connection may have open; HEADERS beyond it are answered TRAILERS UNAVAILABLE ("too many
+        /// concurrent streams": not processed, safe to retry), as docs/PROTOCOL.md §11 says.
+        public var maxConcurrentStreams: Int
+        /// A request message above this ends its stream RESOURCE_EXHAUSTED; the connection goes on.
+        public var maxMessageBytes: Int
+        /// HEADERS payloads above this end the stream RESOURCE_EXHAUSTED.
+        public var maxHeaderBytes: Int
+        /// Per-stream and per-connection receive windows: what a slow handler can make the server buffer.
+        public var initialStreamWindow: Int
+        public var initialConnectionWindow: Int
+        /// A peer that has not finished the TLS handshake by then is disconnected; one that has not then completed
+        /// the SETTINGS exchange within as long again is sent GOAWAY SETTINGS_TIMEOUT and closed.
+        public var handshakeTimeout: Duration
+        /// A connection with no open stream for this long is sent GOAWAY and closed; nil keeps it.
+        public var idleTimeout: Duration?
+        /// After this long without receiving a byte the server PINGs; nil sends no keepalive.
+        public var keepaliveInterval: Duration?
+        /// A PING unanswered (no byte at all received) this long after it was sent closes the connection.
+        public var keepaliveTimeout: Duration
+        /// How long a graceful shutdown lets in-flight streams run before closing anyway.
+        public var shutdownGracePeriod: Duration
+
+        public init(
+            address: SocketAddress,
+            tls: TLSContext,
+            maxConnections: Int = 10_000,
+            maxConcurrentStreams: Int = 100,
+            maxMessageBytes: Int = 4 * 1024 * 1024,
+            maxHeaderBytes: Int = 16_384,
+            initialStreamWindow: Int = 65_536,
+            initialConnectionWindow: Int = 1_048_576,
+            handshakeTimeout: Duration = .seconds(10),
+            idleTimeout: Duration? = .seconds(300),
+            keepaliveInterval: Duration? = .seconds(60),
+            keepaliveTimeout: Duration = .seconds(20),
+            shutdownGracePeriod: Duration = .seconds(30)
+        ) {
+            self.address = address
+            self.tls = tls
+            self.maxConnections = maxConnections
+            self.maxConcurrentStreams = maxConcurrentStreams
+            self.maxMessageBytes = maxMessageBytes
+            self.maxHeaderBytes = maxHeaderBytes
+            self.initialStreamWindow = initialStreamWindow
+            self.initialConnectionWindow = initialConnectionWindow
+            self.handshakeTimeout = handshakeTimeout
+            self.idleTimeout = idleTimeout
+            self.keepaliveInterval = keepaliveInterval
+            self.keepaliveTimeout = keepaliveTimeout
+            self.shutdownGracePeriod = shutdownGracePeriod
+        }
+
+        /// What the server advertises (and enforces once acknowledged).
+        public var settings: ConnectionSettings {
+            var settings = ConnectionSettings()
+            settings.maxConcurrentStreams = self.maxConcurrentStreams
+            settings.maxMessageBytes = self.maxMessageBytes
+            settings.maxHeaderBytes = self.maxHeaderBytes
+            settings.initialStreamWindow = self.initialStreamWindow
+            settings.initialConnectionWindow = self.initialConnectionWindow
+            return settings
+        }
+
+        /// How often a connection checks keepalive, idleness and draining: often enough for the shortest of them.
+        var tick: Duration {
+            var tick = min(Duration.seconds(1), self.handshakeTimeout / 4)
+            if let keepalive = self.keepaliveInterval { tick = min(tick, keepalive / 4) }
+            if let idle = self.idleTimeout { tick = min(tick, idle / 4) }
+            return max(tick, .milliseconds(5))
+        }
+    }
+}
