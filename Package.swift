@@ -62,7 +62,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "vigilctl",
-            dependencies: ["VigilClient", "VigilAPI", "VigilWire", "VigilPOSIX"],
+            dependencies: ["VigilClient", "VigilAPI", "VigilRPC", "VigilWire", "VigilPOSIX"],
             path: "Clients/vigilctl",
             swiftSettings: settings
         ),
@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "VigilClientTests", dependencies: ["VigilClient", "VigilAPI", "VigilRPC", "VigilService", "VigilTLS", "VigilTesting"], swiftSettings: settings),
         .testTarget(
             name: "VigildTests",
-            dependencies: ["vigild", "VigilClient", "VigilAPI", "VigilPOSIX", "VigilTLS", "VigilTesting"],
+            dependencies: ["vigild", "vigilctl", "VigilClient", "VigilAPI", "VigilPOSIX", "VigilTLS", "VigilTesting"],
             swiftSettings: settings
         ),
         .testTarget(name: "ArchitectureTests", dependencies: ["VigilTesting"], swiftSettings: settings),

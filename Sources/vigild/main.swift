@@ -1,6 +1,5 @@
 // vigild: the Vigil server. Wiring only: read the configuration, prepare the data directory, open the store,
-// create the first admin, then serve. The network transport is not joined to the service yet, so after preparing
-// everything a first start needs, `serve` says so and exits with EX_UNAVAILABLE (69) rather than pretend to serve.
+// create the first admin, then serve until SIGINT or SIGTERM, and drain.
 import Foundation
 import VigilAPI
 import VigilService
@@ -81,10 +80,10 @@ do {
 } catch {
     fail("cannot open the service: \(error)", status: ExitStatus.configuration)
 }
-service.close()
-fail(
-    "data directory \(configuration.dataDirectory) and database \(configuration.resolvedDatabasePath) are ready, but the "
-        + "network transport is not joined to the service yet, so nothing can be served on \(configuration.listen) "
-        + "(see README.md, \"Status\")",
-    status: ExitStatus.unavailable
-)
+do {
+    try await Serve.run(configuration, directory, service)
+} catch {
+    service.close()
+    fail("\(error)", status: ExitStatus.unavailable)
+}
+exit(0)

@@ -23,7 +23,7 @@ import VigilTesting
         "VigilCodegen": ["VigilWire", "Foundation"],
         "vigil-protogen": ["VigilCodegen", "Foundation"],
         "VigilClient": ["VigilAPI", "VigilWire", "VigilRPC", "VigilNet", "VigilTLS", "VigilPOSIX", "Foundation"],
-        "vigilctl": ["VigilClient", "VigilAPI", "VigilWire", "VigilPOSIX", "Foundation", "Glibc"],
+        "vigilctl": ["VigilClient", "VigilAPI", "VigilRPC", "VigilWire", "VigilPOSIX", "Foundation", "Glibc"],
         "vigilbench": ["VigilClient", "VigilAPI", "VigilWire", "VigilPOSIX", "Foundation", "Glibc"],
     ]
 

@@ -1,5 +1,5 @@
-// The real vigild binary, as an operator runs it: help, a usage error, and a first start that prepares the data
-// directory and then says plainly that it cannot serve yet.
+// The real vigild binary, as an operator runs it: help, a usage error, a first start that prepares the data
+// directory, the offline commands.
 import Foundation
 import Testing
 import VigilTesting
@@ -28,16 +28,18 @@ import VigilTesting
         #expect(result.stderrText.contains("unknown option --no-such-flag"))
     }
 
-    @Test("a first start prepares ./vigil-data and the database, creates the admin once, then exits 69 without serving")
+    @Test("a first start prepares ./vigil-data and the database and creates the admin once, even when it cannot listen")
     func firstStart() throws {
         let directory = try TemporaryDirectory(prefix: "vigild-run")
-        let result = try Self.run([], in: directory.path)
+        // 192.0.2.1 (TEST-NET-1) is no local address: binding fails after everything else is prepared.
+        let unbindable = ["--listen", "192.0.2.1:7443"]
+        let result = try Self.run(unbindable, in: directory.path)
         #expect(result.status == 69)
         #expect(result.stderrText.contains("created ./vigil-data/tls/cert.pem"))
         #expect(result.stderrText.contains("created admin \"admin\" with password "))
-        #expect(result.stderrText.contains("not joined to the service yet"))
+        #expect(result.stderrText.contains("cannot listen on 192.0.2.1:7443"))
         #expect(FileManager.default.fileExists(atPath: directory.file("vigil-data/vigil.db")))
-        let again = try Self.run([], in: directory.path)
+        let again = try Self.run(unbindable, in: directory.path)
         #expect(again.status == 69)
         #expect(!again.stderrText.contains("created"), "a second start creates nothing: \(again.stderrText)")
     }

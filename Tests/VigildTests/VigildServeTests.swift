@@ -1,0 +1,76 @@
+// The real vigild serving the real client over loopback TLS: started with embedded defaults in a fresh directory,
+// it answers health checks without a token, logs the first admin in, takes events, and drains and exits 0 on
+// SIGTERM.
+import Foundation
+import Testing
+import VigilAPI
+import VigilClient
+import VigilPOSIX
+import VigilTesting
+
+@Suite(.serialized) struct VigildServeTests {
+    /// A port nobody listens on right now (bound, read, released).
+    static func freePort() throws -> UInt16 {
+        let socket = try Socket.listening(on: SocketAddress.ipv4Loopback(port: 0))
+        defer { try? socket.close() }
+        return try socket.localAddress().port
+    }
+
+    /// Connects until the server answers a health check, or fails after `timeout`.
+    static func connect(port: UInt16, ca: String, timeout: Duration = .seconds(30)) async throws -> VigilClient {
+        let end = ContinuousClock.now + timeout
+        while true {
+            do {
+                let client = try await VigilClient.connect(host: "127.0.0.1", port: port, caFile: ca)
+                _ = try await client.healthCheck()
+                return client
+            } catch {
+                if ContinuousClock.now > end { throw error }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    /// Starts vigild in `directory` on a free port with a known admin password; the caller stops it.
+    static func start(in directory: TemporaryDirectory) throws -> (process: Process, port: UInt16, stderr: Pipe) {
+        let port = try Self.freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: VigildBinaryTests.binary)
+        process.arguments = ["--data-dir", directory.file("data"), "--listen", "127.0.0.1:\(port)", "--event-loops", "1"]
+        process.environment = ["VIGIL_ADMIN_PASSWORD": "correct horse battery staple"]
+        let stderr = Pipe()
+        process.standardError = stderr
+        try process.run()
+        return (process, port, stderr)
+    }
+
+    @Test("vigild serves the client over TLS with embedded defaults, then drains and exits 0 on SIGTERM")
+    func serveAndDrain() async throws {
+        let directory = try TemporaryDirectory(prefix: "vigild-serve")
+        let (process, port, stderr) = try Self.start(in: directory)
+        defer { if process.isRunning { process.terminate() } }
+
+        let client = try await Self.connect(port: port, ca: directory.file("data/tls/cert.pem"))
+        #expect(try await client.healthCheck() == .serving)
+        try await client.authenticate(username: "admin", password: "correct horse battery staple")
+        #expect(try await client.whoAmI().user?.username == "admin")
+        var event = Event()
+        event.sourceName = "web-01"
+        event.eventType = "ssh.login_failed"
+        event.severity = .critical
+        event.description = "5 failed logins"
+        let summary = try await client.ingest([event, event])
+        #expect(summary.accepted == 2 && summary.alertsCreated == 2)
+        #expect(try await client.getStats().totalAlerts == 2)
+        await client.close()
+
+        kill(process.processIdentifier, SIGTERM)
+        let end = ContinuousClock.now + .seconds(30)
+        while process.isRunning && ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 0)
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("serving on 127.0.0.1:\(port)"))
+        #expect(log.contains("draining"))
+    }
+}
