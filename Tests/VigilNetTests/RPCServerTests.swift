@@ -3,6 +3,7 @@
 import Testing
 import VigilNet
 import VigilRPC
+import VigilTesting
 
 extension LoopbackTests {
     @Suite("RPC server on loopback TLS")

@@ -6,47 +6,11 @@ import Testing
 import VigilNet
 import VigilPOSIX
 import VigilRPC
+import VigilTesting
 import VigilWire
 
-struct RPCTestMessage: WireMessage, Sendable, Hashable {
-    static let protoMessageName = "vigil.test.NetTestMessage"
-    static let wireFields: [WireFieldDescriptor] = [
-        WireFieldDescriptor(name: "number", number: 1, type: .uint64, label: .singular),
-        WireFieldDescriptor(name: "payload", number: 2, type: .bytes, label: .singular),
-    ]
-
-    var number: UInt64 = 0
-    var payload: [UInt8] = []
-    var unknownFields = UnknownFields()
-
-    init() {}
-
-    init(_ number: UInt64, payload: [UInt8] = []) {
-        self.number = number
-        self.payload = payload
-    }
-
-    func serializedSize() -> Int {
-        var size = 0
-        if self.number != 0 { size += 1 + ProtoUInt64.size(of: self.number) }
-        if !self.payload.isEmpty { size += 1 + ProtoBytes.size(of: self.payload) }
-        return size + self.unknownFields.bytes.count
-    }
-
-    func write(to writer: inout WireWriter) {
-        if self.number != 0 { writer.write(ProtoUInt64.self, self.number, field: 1) }
-        if !self.payload.isEmpty { writer.write(ProtoBytes.self, self.payload, field: 2) }
-        writer.writeUnknownFields(self.unknownFields)
-    }
-
-    mutating func decodeField(_ tag: FieldTag, from reader: inout WireReader) throws(WireDecodingError) {
-        switch tag.fieldNumber {
-        case 1: self.number = try reader.read(ProtoUInt64.self, tag)
-        case 2: self.payload = try reader.read(ProtoBytes.self, tag)
-        default: try reader.skip(tag, keepingIn: &self.unknownFields)
-        }
-    }
-}
+/// The shared test message, under the name these tests grew up with.
+typealias RPCTestMessage = TestMessage
 
 enum NetMethods {
     static let service = "vigil.test.Net"

@@ -3,6 +3,7 @@
 import Testing
 import VigilNet
 import VigilRPC
+import VigilTesting
 import VigilWire
 
 extension LoopbackTests {

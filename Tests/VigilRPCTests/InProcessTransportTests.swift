@@ -3,6 +3,7 @@
 
 import Testing
 import VigilRPC
+import VigilTesting
 import VigilWire
 
 enum TestMethods {

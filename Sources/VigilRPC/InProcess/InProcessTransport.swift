@@ -6,8 +6,9 @@ import Synchronization
 
 /// A client and a server connected in memory.
 public final class InProcessTransport: RPCClient {
-    let client: InProcessEndpoint
-    let server: InProcessEndpoint
+    /// The same endpoints the socket transport drives (`RPCEndpoint`), wired to each other through byte pipes.
+    let client: RPCEndpoint
+    let server: RPCEndpoint
     let clientToServer: BytePipe
     let serverToClient: BytePipe
 
@@ -20,13 +21,11 @@ public final class InProcessTransport: RPCClient {
     ) {
         let clientToServer = BytePipe()
         let serverToClient = BytePipe()
-        let client = InProcessEndpoint(
-            role: .client, settings: clientSettings, outbound: clientToServer, onCall: nil)
-        let server = InProcessEndpoint(
-            role: .server, settings: serverSettings, outbound: serverToClient,
-            onCall: { endpoint, id, context in Self.run(router, endpoint, id, context) })
-        clientToServer.connect(to: server)
-        serverToClient.connect(to: client)
+        let client = RPCEndpoint(role: .client, settings: clientSettings, peer: "in-process", output: clientToServer)
+        let server = RPCEndpoint(
+            role: .server, settings: serverSettings, peer: "in-process", output: serverToClient, router: router)
+        clientToServer.connect(to: server.core)
+        serverToClient.connect(to: client.core)
         self.client = client
         self.server = server
         self.clientToServer = clientToServer
@@ -43,7 +42,7 @@ public final class InProcessTransport: RPCClient {
 
     /// Asks the server to go away gracefully: running calls finish, new ones fail UNAVAILABLE.
     public func shutDownServer() {
-        self.server.goAway()
+        self.server.core.goAway()
     }
 
     /// Bytes queued in memory between the two ends right now (both directions); zero between deliveries.
@@ -55,7 +54,7 @@ public final class InProcessTransport: RPCClient {
     /// Requests received by the server and not yet read by handlers, over every call: what a slow handler makes the
     /// server buffer. Flow control bounds it by the windows.
     public var serverBufferedRequestBytes: Int {
-        self.server.state.withLock { state in
+        self.server.core.state.withLock { state in
             state.calls.values.reduce(0) { total, call in
                 total + call.inbound[call.inboundHead...].reduce(0) { $0 + $1.bytes.count }
             }
@@ -67,46 +66,7 @@ public final class InProcessTransport: RPCClient {
         metadata: Metadata,
         deadline: ContinuousClock.Instant?
     ) async throws -> any ClientCall {
-        let timeout = deadline.map { ContinuousClock.now.duration(to: $0) }
-        let headers = CallHeaders(methodPath: method.path, metadata: metadata, timeout: timeout)
-        let id = try await self.client.openStream(headers, deadline: deadline)
-        let call = InProcessClientCall(
-            endpoint: self.client, id: id, maxRequestBytes: self.client.peerMaxMessageBytes)
-        if let deadline {
-            let endpoint = self.client
-            let timer = Task {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                guard !Task.isCancelled else { return }
-                endpoint.reset(id, code: .deadlineExceeded, message: "deadline exceeded")
-            }
-            self.client.attachTimer(timer, to: id)
-        }
-        return call
-    }
-
-    /// Runs one call's handler on its own task, with the deadline timer beside it.
-    static func run(
-        _ router: Router, _ endpoint: InProcessEndpoint, _ id: StreamID, _ context: ServerContext
-    ) {
-        let io = CallIO(
-            receive: { try await endpoint.receive(on: id) },
-            send: { try await endpoint.send($0, endStream: false, on: id) },
-            maxOutboundMessageBytes: endpoint.peerMaxMessageBytes
-        )
-        let task = Task {
-            let trailers = await router.handle(io, context: context)
-            context.finish()
-            endpoint.finish(id, trailers: trailers)
-        }
-        var timer: Task<Void, Never>?
-        if let deadline = context.deadline {
-            timer = Task {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                guard !Task.isCancelled else { return }
-                endpoint.expire(id)
-            }
-        }
-        context.attach(task: task, timer: timer)
+        try await self.client.makeCall(method, metadata: metadata, deadline: deadline)
     }
 }
 
