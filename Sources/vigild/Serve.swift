@@ -8,6 +8,9 @@ import VigilService
 import VigilTLS
 
 enum Serve {
+    /// On the main actor, which `main.swift`'s top-level code runs on: the signal wait below blocks its thread for
+    /// the server's lifetime, and that must be the main thread, never one of the cooperative pool's (two here).
+    @MainActor
     static func run(_ configuration: Configuration, _ directory: DataDirectory, _ service: Service) async throws {
         // Signals become readiness on a descriptor before anything else starts, so none is lost to the default
         // action; a peer closing while we write must never kill the process.
@@ -33,15 +36,21 @@ enum Serve {
             await group.shutdown()
             throw ConfigurationError("cannot listen on \(configuration.listen): \(error)")
         }
-        note("serving on \(server.localAddress) with \(configuration.eventLoops) event loop(s); SIGINT or SIGTERM drains")
+        Log.info("serving", [
+            "address": .string("\(server.localAddress)"), "event_loops": .integer(Int64(configuration.eventLoops)),
+        ])
+        let retention = Retention.start(days: configuration.retentionDays, store: service.store)
         // The main thread has nothing else to do: handlers run on the event loops and the store's threads.
         var arrived: [Signal] = []
         while arrived.isEmpty { arrived = try signals.wait(timeout: nil) }
-        note("\(arrived.map(\.description).joined(separator: ", ")): draining")
+        Log.info("draining", ["signals": .string(arrived.map(\.description).joined(separator: ", "))])
         service.server.setDraining(true)
+        retention?.cancel()
         await server.shutdown()
         await group.shutdown()
+        // A retention pass in progress ends after its current chunk; the store must outlive it.
+        await retention?.value
         service.close()
-        note("stopped")
+        Log.info("stopped")
     }
 }

@@ -12,12 +12,11 @@ enum ExitStatus {
     static let configuration: Int32 = 78
 }
 
+/// Logs `message` as an error line (see Log.swift) and exits with `status`.
 func fail(_ message: String, status: Int32) -> Never {
-    FileHandle.standardError.write(Data("vigild: \(message)\n".utf8))
+    Log.error(message, ["exit_status": .integer(Int64(status))])
     exit(status)
 }
-
-func note(_ message: String) { FileHandle.standardError.write(Data("vigild: \(message)\n".utf8)) }
 
 let environment = ProcessInfo.processInfo.environment
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -63,7 +62,7 @@ do {
 } catch {
     fail("\(error)", status: ExitStatus.configuration)
 }
-for path in directory.created { note("created \(path)") }
+for path in directory.created { Log.info("created file", ["path": .string(path)]) }
 
 let service: Service
 do {
@@ -72,9 +71,13 @@ do {
     let password = environment["VIGIL_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
     if let admin = try await service.server.bootstrapFirstAdmin(username: username, password: password) {
         if let generated = admin.generatedPassword {
-            note("created admin \"\(admin.user.username)\" with password \(generated) (shown once; change it with UpdateUser)")
+            // The single log line allowed to carry a password (Log.swift): the operator has no other way to learn it.
+            Log.warning(Log.generatedAdminPasswordMessage, [
+                "username": .string(admin.user.username), "password": .string(generated),
+                "hint": "change it with UpdateUser, or set VIGIL_ADMIN_PASSWORD before the first start",
+            ])
         } else {
-            note("created admin \"\(admin.user.username)\" with the password from VIGIL_ADMIN_PASSWORD")
+            Log.info("created admin", ["username": .string(admin.user.username), "password_from": "VIGIL_ADMIN_PASSWORD"])
         }
     }
 } catch {

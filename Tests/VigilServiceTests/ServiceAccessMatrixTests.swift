@@ -176,7 +176,9 @@ struct MatrixRow: Sendable, CustomTestStringConvertible {
             let world = try await MatrixWorld.make(fixture)
             for identity in Identity.allCases {
                 let code = await statusCode { try await row.call(world, world.tokens[identity]) }
-                #expect(code == row.expected(identity), "\(row.method.method) as \(identity.rawValue)")
+                #expect(
+                    code == row.expected(identity),
+                    "\(row.method.method) as \(identity.rawValue) over \(ServiceTransport.name)")
             }
         }
     }

@@ -47,9 +47,9 @@ import VigilRPC
     func throttles() async throws {
         try await ServiceFixture.with { fixture in
             try await fixture.createUser("root", .admin)
-            let attacker = InProcessTransport(router: router(fixture.router, asPeer: "10.0.0.9:40000"))
-            let sameHostOtherPort = InProcessTransport(router: router(fixture.router, asPeer: "10.0.0.9:40001"))
-            let operatorHost = InProcessTransport(router: router(fixture.router, asPeer: "[2001:db8::1]:7443"))
+            let attacker = try await fixture.connect(router(fixture.router, asPeer: "10.0.0.9:40000"))
+            let sameHostOtherPort = try await fixture.connect(router(fixture.router, asPeer: "10.0.0.9:40001"))
+            let operatorHost = try await fixture.connect(router(fixture.router, asPeer: "[2001:db8::1]:7443"))
             for _ in 0..<5 {
                 let code = await statusCode { _ = try await fixture.login("root", "guess guess guess", via: attacker) }
                 #expect(code == .unauthenticated)

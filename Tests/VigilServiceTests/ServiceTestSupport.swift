@@ -1,7 +1,12 @@
 // Helpers shared by the service tests: a VigilServer on a real SQLite file in a temporary directory, reached through
-// the in-process transport (the real connection and stream machines over frame bytes), with PBKDF2 at a few hundred
-// iterations so logins are fast. Users of every role are created through the store and logged in through the
-// Authenticate RPC, so every test starts from tokens the server itself issued.
+// `ServiceTransport` (in this target the in-process transport: the real connection and stream machines over frame
+// bytes), with PBKDF2 at a few hundred iterations so logins are fast. Users of every role are created through the
+// store and logged in through the Authenticate RPC, so every test starts from tokens the server itself issued.
+//
+// Habit 11, key tests run twice: VigildTests compiles this file and the business-rule suites (access matrix, auth,
+// events and alerts, lists) through symlinks, next to a `ServiceTransport` over real loopback TLS. That target may
+// import VigilNet (through vigild); this one may not, and Package.swift stays as it is. So the bodies below must only
+// talk to the server through `client` or `connect(_:)`, never assume the in-process transport.
 import Foundation
 import VigilAPI
 import VigilRPC
@@ -22,9 +27,11 @@ struct ServiceFixture: Sendable {
     let throttleClock: ManualClock
     let server: VigilServer
     let router: Router
-    let client: InProcessTransport
+    /// Where the calls travel: in-process here, loopback TLS in VigildTests' copy of these suites.
+    let transport: ServiceTransport
+    let client: any RPCClient
 
-    init(configure: (inout VigilServer.Configuration) -> Void = { _ in }) throws {
+    init(configure: (inout VigilServer.Configuration) -> Void = { _ in }) async throws {
         self.directory = try TemporaryDirectory(prefix: "vigil-service")
         var storeConfiguration = SQLiteStore.Configuration(path: self.directory.file("vigil.db"))
         storeConfiguration.writerCacheKiB = 4_096
@@ -41,20 +48,40 @@ struct ServiceFixture: Sendable {
             configuration: configuration
         )
         self.router = self.server.makeRouter()
-        self.client = InProcessTransport(router: self.router)
+        self.transport = try ServiceTransport()
+        do {
+            self.client = try await self.transport.connect(self.router)
+        } catch {
+            await self.transport.shutdown()
+            self.store.close()
+            self.pool.shutdown()
+            throw error
+        }
     }
 
-    /// Runs `body` with a fresh fixture, closing the store and the pool afterwards.
+    /// Runs `body` with a fresh fixture, then closes the transport (servers and connections), the store and the pool,
+    /// whether `body` returned or threw.
     static func with<T>(
         configure: (inout VigilServer.Configuration) -> Void = { _ in },
         _ body: (ServiceFixture) async throws -> T
     ) async throws -> T {
-        let fixture = try ServiceFixture(configure: configure)
-        defer {
-            fixture.store.close()
-            fixture.pool.shutdown()
+        let fixture = try await ServiceFixture(configure: configure)
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(fixture))
+        } catch {
+            result = .failure(error)
         }
-        return try await body(fixture)
+        await fixture.transport.shutdown()
+        fixture.store.close()
+        fixture.pool.shutdown()
+        return try result.get()
+    }
+
+    /// Another client, served by `router` (typically this fixture's router wrapped by `router(_:asPeer:)`) on the
+    /// same transport as `client`.
+    func connect(_ router: Router) async throws -> any RPCClient {
+        try await self.transport.connect(router)
     }
 
     // MARK: Users and tokens

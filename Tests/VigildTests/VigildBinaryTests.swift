@@ -4,6 +4,8 @@ import Foundation
 import Testing
 import VigilTesting
 
+@testable import vigild
+
 @Suite struct VigildBinaryTests {
     /// vigild sits next to the test bundle in the build directory.
     static var binary: String {
@@ -25,7 +27,7 @@ import VigilTesting
     func usageError() throws {
         let result = try Self.run(["--no-such-flag"])
         #expect(result.status == 64)
-        #expect(result.stderrText.contains("unknown option --no-such-flag"))
+        #expect(LogRecords(result.stderrText).first("unknown option --no-such-flag", prefix: true) != nil)
     }
 
     @Test("a first start prepares ./vigil-data and the database and creates the admin once, even when it cannot listen")
@@ -35,13 +37,22 @@ import VigilTesting
         let unbindable = ["--listen", "192.0.2.1:7443"]
         let result = try Self.run(unbindable, in: directory.path)
         #expect(result.status == 69)
-        #expect(result.stderrText.contains("created ./vigil-data/tls/cert.pem"))
-        #expect(result.stderrText.contains("created admin \"admin\" with password "))
-        #expect(result.stderrText.contains("cannot listen on 192.0.2.1:7443"))
+        let log = LogRecords(result.stderrText)
+        #expect(log.all("created file").compactMap { $0["path"] }.contains("./vigil-data/tls/cert.pem"))
+        // The generated password: logged once, in its dedicated message's "password" field, and nowhere else.
+        let admin = try #require(log.first(Log.generatedAdminPasswordMessage), "\(result.stderrText)")
+        #expect(admin["username"] == "admin")
+        let password = try #require(admin["password"])
+        #expect(password.count >= 12)
+        #expect(log.records.filter { $0.values.contains { $0.contains(password) } }.count == 1)
+        let refused = try #require(log.first("cannot listen on 192.0.2.1:7443", prefix: true), "\(result.stderrText)")
+        #expect(refused["level"] == "error")
+        #expect(refused["exit_status"] == "69")
         #expect(FileManager.default.fileExists(atPath: directory.file("vigil-data/vigil.db")))
         let again = try Self.run(unbindable, in: directory.path)
         #expect(again.status == 69)
-        #expect(!again.stderrText.contains("created"), "a second start creates nothing: \(again.stderrText)")
+        #expect(LogRecords(again.stderrText).records.allSatisfy { !($0["msg"] ?? "").hasPrefix("created") },
+                "a second start creates nothing: \(again.stderrText)")
     }
 
     @Test("user add creates a user from a password on stdin; backup copies the live database")

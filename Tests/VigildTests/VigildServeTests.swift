@@ -31,12 +31,17 @@ import VigilTesting
         }
     }
 
-    /// Starts vigild in `directory` on a free port with a known admin password; the caller stops it.
-    static func start(in directory: TemporaryDirectory) throws -> (process: Process, port: UInt16, stderr: Pipe) {
+    /// Starts vigild in `directory` (data in `directory/data`, so a second start finds the first one's state) on a
+    /// free port with a known admin password, plus `extraArguments`; the caller stops it.
+    static func start(
+        in directory: TemporaryDirectory, extraArguments: [String] = []
+    ) throws -> (process: Process, port: UInt16, stderr: Pipe) {
         let port = try Self.freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: VigildBinaryTests.binary)
-        process.arguments = ["--data-dir", directory.file("data"), "--listen", "127.0.0.1:\(port)", "--event-loops", "1"]
+        process.arguments =
+            ["--data-dir", directory.file("data"), "--listen", "127.0.0.1:\(port)", "--event-loops", "1"]
+            + extraArguments
         process.environment = ["VIGIL_ADMIN_PASSWORD": "correct horse battery staple"]
         let stderr = Pipe()
         process.standardError = stderr
@@ -64,13 +69,28 @@ import VigilTesting
         #expect(try await client.getStats().totalAlerts == 2)
         await client.close()
 
+        let log = try await Self.stop(process, stderr)
+        #expect(log.first("serving")?["address"] == "127.0.0.1:\(port)", "\(log.text)")
+        #expect(log.first("draining")?["signals"]?.isEmpty == false, "\(log.text)")
+        #expect(log.first("stopped") != nil, "\(log.text)")
+        #expect(log.first("created admin")?["password_from"] == "VIGIL_ADMIN_PASSWORD")
+        #expect(!log.text.contains("correct horse battery staple"), "a given password is never logged")
+    }
+
+    /// Sends SIGTERM, waits (at most 30 s) for exit 0, and returns the process's log.
+    static func stop(
+        _ process: Process, _ stderr: Pipe, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> LogRecords {
         kill(process.processIdentifier, SIGTERM)
         let end = ContinuousClock.now + .seconds(30)
         while process.isRunning && ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(!process.isRunning)
-        #expect(process.terminationStatus == 0)
-        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(log.contains("serving on 127.0.0.1:\(port)"))
-        #expect(log.contains("draining"))
+        #expect(!process.isRunning, sourceLocation: sourceLocation)
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        #expect(process.terminationStatus == 0, sourceLocation: sourceLocation)
+        let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return LogRecords(text, sourceLocation: sourceLocation)
     }
 }

@@ -1,0 +1,1 @@
+../../VigilServiceTests/ServiceListTests.swift
