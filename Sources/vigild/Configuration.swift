@@ -69,7 +69,7 @@ extension Option {
         Option(name: "refresh-ttl", valueName: "SECONDS", help: "refresh token lifetime (default 604800)") {
             $0.refreshTokenLifetime = .seconds(try integer($1, "refresh-ttl", 300...31_536_000))
         },
-        Option(name: "retention-days", valueName: "N", help: "delete resolved events older than N days; 0 keeps all (default 0)") {
+        Option(name: "retention-days", valueName: "N", help: "delete events older than N days without an open alert; 0 keeps all (default 0)") {
             $0.retentionDays = try integer($1, "retention-days", 0...36_500)
         },
         Option(name: "max-connections", valueName: "N", help: "connections served at once (default 10000)") {
