@@ -4,7 +4,9 @@ import Foundation
 let usage = """
     usage: vigilbench COMMAND [OPTIONS]
     commands:
-      codec   protobuf encode/decode throughput of an EventBatch (no server needed)
+      codec        protobuf encode/decode throughput of an EventBatch (no server needed)
+      echo         RPC throughput and latency against vigild: unary, streaming or one-way (sink) calls
+      connections  server memory per idle TLS connection
     Run `vigilbench COMMAND --help` for the options of a command.
     """
 
@@ -21,6 +23,18 @@ do {
             print(CodecBenchmark.usage)
         } else {
             try CodecBenchmark(CommandLineOptions(rest)).run()
+        }
+    case "echo":
+        if rest.contains("--help") {
+            print(EchoBenchmark.usage)
+        } else {
+            try await EchoBenchmark(CommandLineOptions(rest)).run()
+        }
+    case "connections":
+        if rest.contains("--help") {
+            print(ConnectionsBenchmark.usage)
+        } else {
+            try await ConnectionsBenchmark(CommandLineOptions(rest)).run()
         }
     case "--help", "-h", "help":
         print(usage)

@@ -1,0 +1,79 @@
+// The real vigilbench against the real vigild over loopback TLS, briefly: echo (unary and sink) for a second each
+// and 50 idle connections, checking that the JSON each writes holds sane positive figures. Not a speed test (the
+// debug build on shared cores says nothing about speed); it proves the tool works end to end so the release
+// figures in README can be trusted to come from it.
+import Foundation
+import Testing
+import VigilClient
+import VigilTesting
+
+@Suite(.serialized) struct VigilbenchTests {
+    static var binary: String {
+        URL(fileURLWithPath: VigildBinaryTests.binary).deletingLastPathComponent().appendingPathComponent("vigilbench")
+            .path
+    }
+
+    static func json(_ path: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    static func number(_ object: [String: Any], _ key: String) -> Double {
+        (object[key] as? NSNumber)?.doubleValue ?? -1
+    }
+
+    @Test(
+        "echo (unary, sink) and connections run against vigild and report positive figures",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: VigilbenchTests.binary)))
+    func echoAndConnections() async throws {
+        let directory = try TemporaryDirectory(prefix: "vigilbench")
+        let (process, port, _) = try VigildServeTests.start(in: directory)
+        defer { if process.isRunning { process.terminate() } }
+        let ca = directory.file("data/tls/cert.pem")
+        let probe = try await VigildServeTests.connect(port: port, ca: ca)
+        await probe.close()
+
+        let common = ["--server", "127.0.0.1:\(port)", "--ca", ca]
+        let login = ["--username", "admin", "--password-env", "VIGILBENCH_TEST_PASSWORD"]
+        func vigilbench(_ arguments: [String]) throws -> ProcessResult {
+            try Subprocess.run(
+                "/usr/bin/env", ["VIGILBENCH_TEST_PASSWORD=correct horse battery staple", Self.binary] + arguments)
+        }
+
+        for (mode, extra) in [("unary", ["--connections", "2", "--concurrency", "8"]), ("sink", [])] {
+            let output = directory.file("\(mode).json")
+            let result = try vigilbench(
+                ["echo", "--mode", mode, "--duration", "1", "--warmup", "0.2", "--message-size", "100"]
+                    + ["--json", output] + common + login + extra)
+            #expect(result.status == 0, "\(mode): \(result.stderrText)")
+            let figures = try Self.json(output)
+            #expect(figures["mode"] as? String == mode)
+            for key in ["calls_per_s", "messages_per_s", "mb_per_s"] {
+                #expect(Self.number(figures, key) > 0, "\(mode) \(key): \(figures)")
+            }
+            let latency = try #require(figures["latency_ms"] as? [String: Any])
+            let p50 = Self.number(latency, "p50")
+            let p99 = Self.number(latency, "p99")
+            #expect(p50 > 0 && p99 >= p50 && p99 < 10_000, "\(mode) latency: \(latency)")
+            // MB/s is the message rate times the payload size.
+            let expected = Self.number(figures, "messages_per_s") * 100 / 1e6
+            #expect(abs(Self.number(figures, "mb_per_s") - expected) <= max(0.01, expected * 0.01))
+        }
+
+        let output = directory.file("connections.json")
+        let result = try vigilbench(
+            ["connections", "--count", "50", "--hold", "0.2", "--pid", "\(process.processIdentifier)", "--json", output]
+                + common)
+        #expect(result.status == 0, "connections: \(result.stderrText)")
+        let figures = try Self.json(output)
+        #expect(Self.number(figures, "connections") == 50)
+        #expect(Self.number(figures, "connections_per_s") > 0)
+        #expect(Self.number(figures, "server_rss_after_bytes") > 0)
+        #expect(Self.number(figures, "server_rss_before_bytes") > 0)
+
+        // A missing password is a usage error, not a crash or a hang.
+        let missing = try Subprocess.run(Self.binary, ["echo", "--password-env", "VIGILBENCH_UNSET_VARIABLE"] + common)
+        #expect(missing.status == 2)
+        #expect(missing.stderrText.contains("VIGILBENCH_UNSET_VARIABLE"))
+    }
+}
