@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "VigilClientTests", dependencies: ["VigilClient", "VigilAPI", "VigilRPC", "VigilService", "VigilTLS", "VigilTesting"], swiftSettings: settings),
         .testTarget(
             name: "VigildTests",
-            dependencies: ["vigild", "vigilctl", "VigilClient", "VigilAPI", "VigilPOSIX", "VigilTLS", "VigilTesting"],
+            dependencies: ["vigild", "vigilctl", "vigilbench", "VigilClient", "VigilAPI", "VigilPOSIX", "VigilTLS", "VigilTesting"],
             swiftSettings: settings
         ),
         .testTarget(name: "ArchitectureTests", dependencies: ["VigilTesting"], swiftSettings: settings),

@@ -22,9 +22,7 @@ import VigilTesting
         (object[key] as? NSNumber)?.doubleValue ?? -1
     }
 
-    @Test(
-        "echo (unary, sink) and connections run against vigild and report positive figures",
-        .enabled(if: FileManager.default.isExecutableFile(atPath: VigilbenchTests.binary)))
+    @Test("echo (unary, sink) and connections run against vigild and report positive figures")
     func echoAndConnections() async throws {
         let directory = try TemporaryDirectory(prefix: "vigilbench")
         let (process, port, _) = try VigildServeTests.start(in: directory)
