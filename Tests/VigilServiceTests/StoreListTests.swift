@@ -186,13 +186,16 @@ struct StoreListTests {
         }
     }
 
-    @Test("page size defaults to 20 and is capped at 1000; a negative one is refused")
+    @Test("page size defaults to 20 and goes up to 1000; a negative or larger one is refused")
     func pageSizes() async throws {
         try await StoreFixture.with { fixture in
             _ = try await fixture.store.insertEvents((0..<1_005).map { _ in makeEvent(.low) }, submittedBy: agent)
             var query = EventQuery()
             #expect(try await fixture.store.listEvents(query).items.count == 20)
-            query.pageSize = 5_000
+            query.pageSize = 1_001
+            let tooLarge = await #expect(throws: StoreError.self) { try await fixture.store.listEvents(query) }
+            #expect(tooLarge?.statusCode == .invalidArgument)
+            query.pageSize = 1_000
             let page = try await fixture.store.listEvents(query)
             #expect(page.items.count == 1_000)
             query.pageToken = page.nextPageToken

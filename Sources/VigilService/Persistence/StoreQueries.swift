@@ -3,16 +3,18 @@
 public import VigilAPI
 import VigilWire
 
-/// Page sizes shared by every listing: 20 by default, never more than 1000.
+/// Page sizes shared by every listing: 20 by default, at most 1000.
 public enum PageSize {
     public static let `default` = 20
     public static let maximum = 1000
 
-    /// 0 (unset) means the default; negatives are refused; anything above the maximum is capped.
+    /// 0 (unset) means the default; negatives and sizes above the maximum are refused (INVALID_ARGUMENT, as the
+    /// API documents), so a client asking for 5,000 learns the limit instead of silently getting 1,000.
     static func resolve(_ requested: Int32) throws(StoreError) -> Int {
-        guard requested >= 0 else { throw StoreError(.invalidArgument, "page_size must not be negative") }
-        if requested == 0 { return Self.default }
-        return min(Int(requested), Self.maximum)
+        guard requested >= 0, requested <= Self.maximum else {
+            throw StoreError(.invalidArgument, "page_size must be 0 (the default, 20) to \(Self.maximum), not \(requested)")
+        }
+        return requested == 0 ? Self.default : Int(requested)
     }
 }
 
