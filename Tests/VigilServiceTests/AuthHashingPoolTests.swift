@@ -17,6 +17,26 @@ import VigilService
         Issue.record("condition not met within 5 s")
     }
 
+    /// Fills a one-thread pool: a job (answering 1) holds the thread until `release` is signalled, and a second
+    /// job (answering 2) waits in the queue behind it.
+    static func occupy(_ pool: HashingPool) async throws
+        -> (release: DispatchSemaphore, running: Task<Int, any Error>, waiting: Task<Int, any Error>)
+    {
+        let release = DispatchSemaphore(value: 0)
+        let started = Locked(false)
+        let running = Task {
+            try await pool.run { () -> Int in
+                started.update { $0 = true }
+                release.wait()
+                return 1
+            }
+        }
+        try await Self.waitUntil { started.value }
+        let waiting = Task { try await pool.run { 2 } }
+        try await Self.waitUntil { pool.queueDepth == 1 }
+        return (release, running, waiting)
+    }
+
     @Test("hashes and verifies on the pool's own threads")
     func hashAndVerify() async throws {
         let pool = HashingPool(hasher: self.hasher)
@@ -74,18 +94,7 @@ import VigilService
     @Test("a full queue answers busy at once; waiting jobs still complete")
     func busy() async throws {
         let pool = HashingPool(hasher: self.hasher, threadCount: 1, queueCapacity: 1)
-        let release = DispatchSemaphore(value: 0)
-        let started = Locked(false)
-        let blocker = Task {
-            try await pool.run { () -> Int in
-                started.update { $0 = true }
-                release.wait()
-                return 1
-            }
-        }
-        try await Self.waitUntil { started.value }
-        let queued = Task { try await pool.run { 2 } }
-        try await Self.waitUntil { pool.queueDepth == 1 }
+        let (release, blocker, queued) = try await Self.occupy(pool)
         let refused = await #expect(throws: HashingPoolError.self) { try await pool.run { 3 } }
         #expect(refused?.code == .busy)
         let refusedVerify = await #expect(throws: HashingPoolError.self) {
@@ -101,18 +110,7 @@ import VigilService
     @Test("cancelling a waiting job resumes it with cancelled; a running job finishes")
     func cancellation() async throws {
         let pool = HashingPool(hasher: self.hasher, threadCount: 1, queueCapacity: 4)
-        let release = DispatchSemaphore(value: 0)
-        let started = Locked(false)
-        let running = Task {
-            try await pool.run { () -> Int in
-                started.update { $0 = true }
-                release.wait()
-                return 1
-            }
-        }
-        try await Self.waitUntil { started.value }
-        let waiting = Task { try await pool.run { 2 } }
-        try await Self.waitUntil { pool.queueDepth == 1 }
+        let (release, running, waiting) = try await Self.occupy(pool)
         waiting.cancel()
         running.cancel()
         let error = await #expect(throws: HashingPoolError.self) { try await waiting.value }
@@ -133,18 +131,7 @@ import VigilService
     @Test("shutdown fails waiting jobs and refuses new ones")
     func shutdown() async throws {
         let pool = HashingPool(hasher: self.hasher, threadCount: 1, queueCapacity: 4)
-        let release = DispatchSemaphore(value: 0)
-        let started = Locked(false)
-        let running = Task {
-            try await pool.run { () -> Int in
-                started.update { $0 = true }
-                release.wait()
-                return 1
-            }
-        }
-        try await Self.waitUntil { started.value }
-        let waiting = Task { try await pool.run { 2 } }
-        try await Self.waitUntil { pool.queueDepth == 1 }
+        let (release, running, waiting) = try await Self.occupy(pool)
         pool.shutdown()
         #expect(await #expect(throws: HashingPoolError.self) { try await waiting.value }?.code == .shutDown)
         #expect(await #expect(throws: HashingPoolError.self) { try await pool.run { 3 } }?.code == .shutDown)
