@@ -31,11 +31,15 @@ struct ServiceFixture: Sendable {
     let transport: ServiceTransport
     let client: any RPCClient
 
-    init(configure: (inout VigilServer.Configuration) -> Void = { _ in }) async throws {
+    init(
+        configure: (inout VigilServer.Configuration) -> Void = { _ in },
+        configureStore: (inout SQLiteStore.Configuration) -> Void = { _ in }
+    ) async throws {
         self.directory = try TemporaryDirectory(prefix: "vigil-service")
         var storeConfiguration = SQLiteStore.Configuration(path: self.directory.file("vigil.db"))
         storeConfiguration.writerCacheKiB = 4_096
         storeConfiguration.readerCacheKiB = 1_024
+        configureStore(&storeConfiguration)
         self.store = try SQLiteStore(configuration: storeConfiguration)
         self.pool = HashingPool(hasher: PasswordHasher(iterations: 200), threadCount: 2)
         self.throttleClock = ManualClock()
@@ -63,9 +67,10 @@ struct ServiceFixture: Sendable {
     /// whether `body` returned or threw.
     static func with<T>(
         configure: (inout VigilServer.Configuration) -> Void = { _ in },
+        configureStore: (inout SQLiteStore.Configuration) -> Void = { _ in },
         _ body: (ServiceFixture) async throws -> T
     ) async throws -> T {
-        let fixture = try await ServiceFixture(configure: configure)
+        let fixture = try await ServiceFixture(configure: configure, configureStore: configureStore)
         let result: Result<T, any Error>
         do {
             result = .success(try await body(fixture))

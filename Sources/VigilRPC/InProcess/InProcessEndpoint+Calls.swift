@@ -115,7 +115,22 @@ extension InProcessEndpoint {
     }
 
     /// The next message; nil at the peer's half-close (server) or after OK trailers (client).
+    /// Cancelling the waiting task ends the wait with `CancellationError` (the call itself stays open), so a handler
+    /// can stop reading from another task, e.g. when a newer stream takes its work over.
     func receive(on id: StreamID) async throws -> [UInt8]? {
+        try await withTaskCancellationHandler {
+            try await self.waitForMessage(on: id)
+        } onCancel: {
+            self.withState { state, effects in
+                guard var call = state.calls[id], let receiver = call.receiver else { return }
+                call.receiver = nil
+                state.calls[id] = call
+                effects.receives.append((receiver, .failure(CancellationError())))
+            }
+        }
+    }
+
+    private func waitForMessage(on id: StreamID) async throws -> [UInt8]? {
         try await withCheckedThrowingContinuation {
             (continuation: CheckedContinuation<[UInt8]?, any Error>) in
             self.withState { state, effects in
@@ -125,7 +140,9 @@ extension InProcessEndpoint {
                     return
                 }
                 defer { state.calls[id] = call }
-                if call.failedLocally, let failure = call.failure {
+                if Task.isCancelled {
+                    effects.receives.append((continuation, .failure(CancellationError())))
+                } else if call.failedLocally, let failure = call.failure {
                     effects.receives.append((continuation, .failure(failure)))
                 } else if let message = call.popMessage() {
                     self.write(state.machine.consumed(message.credit, on: id), &state)

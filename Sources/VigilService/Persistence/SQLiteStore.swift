@@ -29,6 +29,10 @@ public final class SQLiteStore: Store {
         /// The HMAC key of page tokens (32 bytes or more). Random by default: tokens then do not survive a restart,
         /// which clients see as INVALID_ARGUMENT and answer by listing again from the first page.
         public var pageTokenKey: [UInt8] = SecureRandom.bytes(32)
+        /// Events one ingest group commit takes at most (see IngestCommitter).
+        public var maximumGroupEvents = 20_000
+        /// Runs on the writer thread before each ingest group commit: a test hook that slows the writer on purpose.
+        public var beforeIngestCommit: (@Sendable () -> Void)?
         /// Now, in nanoseconds since the Unix epoch (UTC); replaceable so tests control time.
         public var clock: @Sendable () -> Int64 = SQLiteStore.systemClock
 
@@ -45,6 +49,7 @@ public final class SQLiteStore: Store {
     let writer: ConnectionWorkers
     let readers: ConnectionWorkers
     let pageTokens: PageTokenCodec
+    let ingestCommitter: IngestCommitter
     var clock: @Sendable () -> Int64 { self.configuration.clock }
 
     /// Opens (creating when missing) and migrates the database, then starts the writer and reader threads.
@@ -54,6 +59,7 @@ public final class SQLiteStore: Store {
         precondition(configuration.readerCount >= 1, "a store needs a reader")
         self.configuration = configuration
         self.pageTokens = try PageTokenCodec(key: configuration.pageTokenKey)
+        self.ingestCommitter = IngestCommitter(maximumGroupEvents: configuration.maximumGroupEvents)
         do {
             let writer = try Database(
                 path: configuration.path,

@@ -41,6 +41,19 @@ public protocol Store: Sendable {
     /// Stores a batch in one transaction: each event gets an id and `received_at`, each HIGH/CRITICAL one exactly
     /// one OPEN alert, and an event whose idempotency key this user already stored is a duplicate. All or nothing.
     func insertEvents(_ events: [NewEvent], submittedBy: ActingUser) async throws(StoreError) -> [InsertOutcome]
+    /// The producer's owner and highest committed sequence, or nil for a producer never seen. Answered after every
+    /// batch submitted before the call is committed, so a stream that takes a producer over sees its predecessor's
+    /// last batches.
+    func producer(id: [UInt8]) async throws(StoreError) -> ProducerState?
+    /// Queues one batch of a producer for the next group commit and calls `completion` once, after that commit
+    /// (or with the failure that prevented it), on the store's writer thread. Batches submitted one after another
+    /// complete in that order. Inside the transaction: a sequence at or below the producer's mark is a duplicate
+    /// batch (nothing stored), one past it is stored (events, alerts, new mark), one further is
+    /// `failedPrecondition`, and a producer owned by another user is `permissionDenied`.
+    func submitIngest(
+        _ batch: IngestBatch,
+        completion: @escaping @Sendable (Result<IngestOutcome, StoreError>) -> Void
+    )
     func event(id: Int64) async throws(StoreError) -> EventDetail?
     func listEvents(_ query: EventQuery) async throws(StoreError) -> Page<Event>
     func alert(id: Int64) async throws(StoreError) -> AlertDetail?

@@ -57,6 +57,8 @@ extension StoreError {
         /// The database cannot take writes or answer now (disk full, read-only file, locked past the busy timeout,
         /// store shut down): UNAVAILABLE, so clients retry later.
         public static let unavailable = Code("unavailable", .unavailable)
+        /// The caller may not use what it names (an ingest producer id that another user owns): PERMISSION_DENIED.
+        public static let permissionDenied = Code("permissionDenied", .permissionDenied)
         /// The store's bounded work queue is full: RESOURCE_EXHAUSTED, the caller should slow down.
         public static let overloaded = Code("overloaded", .resourceExhausted)
         /// The caller was cancelled before the store started its work: CANCELLED.

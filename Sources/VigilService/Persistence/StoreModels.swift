@@ -63,6 +63,35 @@ public enum InsertOutcome: Sendable, Hashable {
     case duplicate(existingEventID: Int64)
 }
 
+/// One ingest batch as the store commits it: whose, which sequence, and the events that passed validation.
+public struct IngestBatch: Sendable {
+    public var producerID: [UInt8]
+    public var sequence: UInt64
+    public var submitter: ActingUser
+    public var events: [NewEvent]
+
+    public init(producerID: [UInt8], sequence: UInt64, submitter: ActingUser, events: [NewEvent]) {
+        self.producerID = producerID
+        self.sequence = sequence
+        self.submitter = submitter
+        self.events = events
+    }
+}
+
+/// What a committed ingest batch did.
+public enum IngestOutcome: Sendable, Hashable {
+    /// The batch was new: one outcome per event, in order.
+    case stored([InsertOutcome])
+    /// The batch's sequence was already committed: nothing stored.
+    case duplicateBatch
+}
+
+/// What the store knows of an ingest producer.
+public struct ProducerState: Sendable, Hashable {
+    public var ownerUserID: Int64
+    public var lastSequence: UInt64
+}
+
 /// An event and the alert it raised, if any: what GetEvent returns.
 public struct EventDetail: Sendable, Hashable {
     public var event: Event

@@ -26,6 +26,11 @@ public final class VigilServer: Sendable {
         public var eventClock: @Sendable () -> Int64 = SQLiteStore.systemClock
         /// How often a long ingest stream checks its caller's token and user again.
         public var tokenRecheckInterval: Duration = .seconds(1)
+        /// Batches one ingest stream may have unacknowledged; the stream stops reading (and granting window) at
+        /// the limit. 64 keeps a fast stream busy: at 250k events/s with ~20 ms acks, ~50 batches of 100 are out.
+        public var ingestMaxUnackedBatches = 64
+        /// Encoded batch bytes all ingest streams together may have queued for the store before they stop reading.
+        public var ingestQueueBytes = 64 << 20
 
         public init(tokenSecret: [UInt8]) {
             self.tokenSecret = tokenSecret
@@ -38,6 +43,10 @@ public final class VigilServer: Sendable {
     public let configuration: Configuration
     let tokens: TokenCodec
     let validator = EventValidator()
+    /// The live ingest stream of each producer.
+    let producers = ProducerRegistry()
+    /// Server-wide bound on ingest bytes waiting for the store.
+    let ingestBudget: AsyncPermits
     /// Set by the owner when it starts shutting down; `Check` reports it so orchestrators move traffic away.
     private let draining = Atomic<Bool>(false)
 
@@ -53,6 +62,7 @@ public final class VigilServer: Sendable {
         self.throttle = throttle
         self.configuration = configuration
         self.tokens = try TokenCodec(secret: configuration.tokenSecret, clock: configuration.clock)
+        self.ingestBudget = AsyncPermits(capacity: max(configuration.ingestQueueBytes, 1))
     }
 
     // MARK: Serving status

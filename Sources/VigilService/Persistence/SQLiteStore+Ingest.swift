@@ -1,0 +1,171 @@
+// Ingest batches reach the writer through a group committer: every batch queued while one transaction runs goes
+// into the next one, so a commit (and its fsync) is paid once per group, not once per batch, and throughput does not
+// depend on how small client batches are or how many streams send them. At most one drain job sits in the writer's
+// FIFO at a time, so other writes (alert updates, users) still get their turn between groups.
+//
+// Exactly-once completion: a batch leaves the committer's queue exactly once, taken by a drain (which completes it
+// after its transaction commits or fails) or by a failed drain submission (which fails it); whoever takes it calls
+// its completion exactly once. Completions of one drain run in queue order, so one stream's acks stay in order.
+import VigilAPI
+import VigilSQLite
+import Synchronization
+
+/// The queue of ingest batches in front of the writer thread.
+final class IngestCommitter: Sendable {
+    struct Pending: Sendable {
+        let batch: IngestBatch
+        let completion: @Sendable (Result<IngestOutcome, StoreError>) -> Void
+    }
+
+    private struct State {
+        var queue: [Pending] = []
+        var drainQueued = false
+    }
+
+    private let state = Mutex(State())
+    /// Events one transaction takes at most (it always takes at least one batch): big enough that the commit cost
+    /// vanishes, small enough that one group's latency stays a few milliseconds.
+    let maximumGroupEvents: Int
+
+    init(maximumGroupEvents: Int) {
+        self.maximumGroupEvents = maximumGroupEvents
+    }
+
+    /// Queues `pending`; returns true when the caller must schedule a drain (none is queued yet).
+    func enqueue(_ pending: Pending) -> Bool {
+        self.state.withLock { state in
+            state.queue.append(pending)
+            guard !state.drainQueued else { return false }
+            state.drainQueued = true
+            return true
+        }
+    }
+
+    /// The next group to commit, oldest first, or nil when the queue is empty (the drain then ends: the next
+    /// `enqueue` schedules a new one).
+    func takeGroup() -> [Pending]? {
+        self.state.withLock { state in
+            guard !state.queue.isEmpty else {
+                state.drainQueued = false
+                return nil
+            }
+            var events = 0
+            var count = 0
+            for pending in state.queue {
+                if count > 0 && events + pending.batch.events.count > self.maximumGroupEvents { break }
+                events += pending.batch.events.count
+                count += 1
+            }
+            let group = Array(state.queue.prefix(count))
+            state.queue.removeFirst(count)
+            return group
+        }
+    }
+
+    /// Batches queued and not yet taken by a drain: what the server holds in memory for the writer.
+    var queuedBatches: Int { self.state.withLock { $0.queue.count } }
+
+    /// Takes every queued batch, for failing them when no drain can run.
+    func takeAll() -> [Pending] {
+        self.state.withLock { state in
+            defer {
+                state.queue = []
+                state.drainQueued = false
+            }
+            return state.queue
+        }
+    }
+}
+
+extension SQLiteStore {
+    public func producer(id: [UInt8]) async throws(StoreError) -> ProducerState? {
+        // On the writer, behind every batch queued so far, so the answer includes them.
+        try await self.withWriterConnection { database in try Self.producerState(database, id) }
+    }
+
+    public func submitIngest(
+        _ batch: IngestBatch,
+        completion: @escaping @Sendable (Result<IngestOutcome, StoreError>) -> Void
+    ) {
+        for event in batch.events {
+            do {
+                _ = try validSeverity(event.severity)
+            } catch {
+                completion(.failure(error))
+                return
+            }
+        }
+        if self.ingestCommitter.enqueue(IngestCommitter.Pending(batch: batch, completion: completion)) {
+            self.scheduleIngestDrain()
+        }
+    }
+
+    private func scheduleIngestDrain() {
+        let job = ConnectionWorkers.Job(
+            run: { database in self.drainIngest(database) },
+            fail: { error in
+                for pending in self.ingestCommitter.takeAll() { pending.completion(.failure(error)) }
+            }
+        )
+        if let refusal = self.writer.submit(job) { job.fail(refusal) }
+    }
+
+    /// Commits one group on the writer thread, completes its batches, and queues the next drain if more arrived.
+    private func drainIngest(_ database: Database) {
+        guard let group = self.ingestCommitter.takeGroup() else { return }
+        self.configuration.beforeIngestCommit?()
+        let now = self.clock()
+        let results: [Result<IngestOutcome, StoreError>]
+        do {
+            results = try database.transaction(.immediate) { database in
+                try group.map { pending in try Self.commit(database, pending.batch, receivedAt: now) }
+            }
+        } catch {
+            let failure = StoreError.from(error)
+            results = group.map { _ in .failure(failure) }
+        }
+        for (pending, result) in zip(group, results) { pending.completion(result) }
+        // Requeue behind whatever else waits for the writer rather than looping here, so other writes interleave.
+        self.scheduleIngestDrain()
+    }
+
+    /// Applies one batch inside the group's transaction. Sequence and ownership refusals are results (the rest of
+    /// the group still commits); an SQL failure throws and rolls the whole group back.
+    static func commit(
+        _ database: Database,
+        _ batch: IngestBatch,
+        receivedAt: Int64
+    ) throws -> Result<IngestOutcome, StoreError> {
+        let known = try self.producerState(database, batch.producerID)
+        if let known, known.ownerUserID != batch.submitter.userID {
+            return .failure(StoreError(.permissionDenied, "this producer id belongs to another user"))
+        }
+        let last = known?.lastSequence ?? 0
+        if batch.sequence <= last { return .success(.duplicateBatch) }
+        guard batch.sequence == last + 1 else {
+            return .failure(
+                StoreError(
+                    .failedPrecondition,
+                    "batch \(batch.sequence) skips ahead: the producer's last committed batch is \(last)"))
+        }
+        let outcomes = try self.insertBatch(database, batch.events, submittedBy: batch.submitter, receivedAt: receivedAt)
+        let upsert = try database.cachedStatement(
+            """
+            INSERT INTO producers (producer_id, user_id, last_sequence, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (producer_id) DO UPDATE SET last_sequence = excluded.last_sequence,
+                updated_at = excluded.updated_at
+            """
+        )
+        try upsert.execute(arguments: [
+            batch.producerID, batch.submitter.userID, Int64(bitPattern: batch.sequence), receivedAt,
+        ])
+        return .success(.stored(outcomes))
+    }
+
+    static func producerState(_ database: Database, _ id: [UInt8]) throws -> ProducerState? {
+        let find = try database.cachedStatement("SELECT user_id, last_sequence FROM producers WHERE producer_id = ?")
+        return try find.firstRow(arguments: [id]) { row in
+            ProducerState(ownerUserID: row.int64(at: 0), lastSequence: UInt64(bitPattern: row.int64(at: 1)))
+        }
+    }
+}

@@ -1,0 +1,1 @@
+../../VigilServiceTests/IngestStreamTests.swift
