@@ -1,7 +1,8 @@
 // Storing and reading events. A batch is one transaction: its events, the one OPEN alert of each HIGH or CRITICAL
 // event, and the idempotency checks all commit together or not at all, so a reader never sees an event without
-// its alert, and a failed batch leaves nothing behind. The ingest issue's group commit reuses `insertBatch` for
-// many batches in one transaction.
+// its alert, and a failed batch leaves nothing behind. New rows go to the unindexed `events_recent` and
+// `alerts_recent` (docs/STORAGE.md): an insert is an append plus, for keyed events only, one primary-key probe and
+// insert in `idempotency_keys`. Ids come from `IDAllocator`, unique across the recent and indexed tables.
 import VigilAPI
 import VigilSQLite
 
@@ -27,22 +28,26 @@ extension SQLiteStore {
         receivedAt: Int64
     ) throws -> [InsertOutcome] {
         let findKey = try database.cachedStatement(
-            "SELECT id FROM events WHERE submitted_by_user_id = ? AND idempotency_key = ?"
+            "SELECT event_id FROM idempotency_keys WHERE user_id = ? AND key = ?"
+        )
+        let insertKey = try database.cachedStatement(
+            "INSERT INTO idempotency_keys (user_id, key, event_id) VALUES (?, ?, ?)"
         )
         let insertEvent = try database.cachedStatement(
             """
-            INSERT INTO events (source_name, event_type, severity, description, occurred_at, received_at,
+            INSERT INTO events_recent (id, source_name, event_type, severity, description, occurred_at, received_at,
                 submitted_by_user_id, submitted_by_username, idempotency_key)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         )
         let insertAlert = try database.cachedStatement(
             """
-            INSERT INTO alerts (event_id, status, created_at, updated_at, resolved_at, version, severity,
+            INSERT INTO alerts_recent (id, event_id, status, created_at, updated_at, resolved_at, version, severity,
                 source_name, event_type)
-            VALUES (?, 1, ?, ?, NULL, 1, ?, ?, ?)
+            VALUES (?, ?, 1, ?, ?, NULL, 1, ?, ?, ?)
             """
         )
+        var ids = try IDAllocator(database)
         var outcomes: [InsertOutcome] = []
         outcomes.reserveCapacity(events.count)
         for event in events {
@@ -54,18 +59,20 @@ extension SQLiteStore {
                     continue
                 }
             }
+            let eventID = ids.nextEventID()
+            if let key { try insertKey.execute(arguments: [submitter.userID, key, eventID]) }
             let severity = Int64(event.severity.rawValue)
             try insertEvent.execute(arguments: [
-                event.sourceName, event.eventType, severity, event.description, event.occurredAt ?? receivedAt,
-                receivedAt, submitter.userID, submitter.username, key,
+                eventID, event.sourceName, event.eventType, severity, event.description,
+                event.occurredAt ?? receivedAt, receivedAt, submitter.userID, submitter.username, key,
             ])
-            let eventID = database.lastInsertRowID
             var alertID: Int64?
             if event.severity == .high || event.severity == .critical {
+                let id = ids.nextAlertID()
                 try insertAlert.execute(arguments: [
-                    eventID, receivedAt, receivedAt, severity, event.sourceName, event.eventType,
+                    id, eventID, receivedAt, receivedAt, severity, event.sourceName, event.eventType,
                 ])
-                alertID = database.lastInsertRowID
+                alertID = id
             }
             outcomes.append(.stored(eventID: eventID, alertID: alertID))
         }
@@ -78,8 +85,11 @@ extension SQLiteStore {
                 """
                 SELECT \(Rows.eventColumns), a.id FROM events e LEFT JOIN alerts a ON a.event_id = e.id
                 WHERE e.id = ?
+                UNION ALL
+                SELECT \(Rows.eventColumns), a.id FROM events_recent e LEFT JOIN alerts_recent a ON a.event_id = e.id
+                WHERE e.id = ?
                 """,
-                arguments: [id]
+                arguments: [id, id]
             ) { row in
                 let alertColumn = Rows.eventColumnCount
                 return EventDetail(

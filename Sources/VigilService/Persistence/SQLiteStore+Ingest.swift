@@ -20,6 +20,7 @@ final class IngestCommitter: Sendable {
     private struct State {
         var queue: [Pending] = []
         var drainQueued = false
+        var indexingQueued = false
     }
 
     private let state = Mutex(State())
@@ -60,6 +61,20 @@ final class IngestCommitter: Sendable {
             state.queue.removeFirst(count)
             return group
         }
+    }
+
+    /// True when the caller should queue an indexing slice: none is queued yet.
+    func claimIndexing() -> Bool {
+        self.state.withLock { state in
+            guard !state.indexingQueued else { return false }
+            state.indexingQueued = true
+            return true
+        }
+    }
+
+    /// The queued indexing slice started (or could not be queued): the next one may be queued.
+    func finishIndexing() {
+        self.state.withLock { $0.indexingQueued = false }
     }
 
     /// Batches queued and not yet taken by a drain: what the server holds in memory for the writer.
@@ -125,6 +140,7 @@ extension SQLiteStore {
             results = group.map { _ in .failure(failure) }
         }
         for (pending, result) in zip(group, results) { pending.completion(result) }
+        self.afterGroupCommit(database)
         // Requeue behind whatever else waits for the writer rather than looping here, so other writes interleave.
         self.scheduleIngestDrain()
     }

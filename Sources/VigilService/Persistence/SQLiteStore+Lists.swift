@@ -15,7 +15,7 @@ extension SQLiteStore {
         let scope = try Self.scope(of: query)
         let keyCount = query.order == .severity ? 3 : 2
         let after = try self.pageTokens.readToken(query.pageToken, scope: scope, keyCount: keyCount)
-        let (sql, arguments) = try Self.listStatement(query, after: after, limit: limit)
+        let (sql, arguments) = try Self.listStatementWithTail(query, after: after, limit: limit)
         let order = query.order
         let codec = self.pageTokens
         return try await self.read { database in
@@ -40,11 +40,42 @@ extension SQLiteStore {
         return scope
     }
 
-    /// The SQL and arguments of one ListEvents page (`limit + 1` rows): also what the query-plan tests inspect.
-    static func listStatement(
+    /// One ListEvents page over both tables: the indexed arm walks its index for `limit + 1` rows, the tail arm
+    /// scans the recent rows (few, unindexed) for the same, and the merge keeps the first `limit + 1` in order.
+    static func listStatementWithTail(
         _ query: EventQuery,
         after: [Int64]?,
         limit: Int
+    ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
+        let indexed = try Self.listStatement(query, after: after, limit: limit)
+        let tail = try Self.listStatement(query, after: after, limit: limit, table: "events_recent")
+        // Result columns: 1 id, 4 severity, 6 occurred_at (Rows.eventColumns).
+        let keys = query.order == .severity ? [4, 6, 1] : [6, 1]
+        return Self.merge(indexed, tail, keyColumns: keys, ascending: query.ascending, limit: limit)
+    }
+
+    /// `SELECT * FROM (first) UNION ALL SELECT * FROM (second) ORDER BY keys LIMIT limit + 1`, ordering by result
+    /// column numbers (alerts and their events both have an `id`, so names would be ambiguous).
+    static func merge(
+        _ first: (sql: String, arguments: [SQLiteValue]),
+        _ second: (sql: String, arguments: [SQLiteValue]),
+        keyColumns: [Int],
+        ascending: Bool,
+        limit: Int
+    ) -> (sql: String, arguments: [SQLiteValue]) {
+        let direction = ascending ? "ASC" : "DESC"
+        let order = keyColumns.map { "\($0) \(direction)" }.joined(separator: ", ")
+        let sql = "SELECT * FROM (\(first.sql)) UNION ALL SELECT * FROM (\(second.sql)) ORDER BY \(order) LIMIT ?"
+        return (sql, first.arguments + second.arguments + [.integer(Int64(limit + 1))])
+    }
+
+    /// The SQL and arguments of one ListEvents page (`limit + 1` rows) from one table: also what the query-plan
+    /// tests inspect (the indexed table's arm must be an index range, never a scan and sort).
+    static func listStatement(
+        _ query: EventQuery,
+        after: [Int64]?,
+        limit: Int,
+        table: String = "events"
     ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
         let severities = Set(try query.severities.map { severity throws(StoreError) in try validSeverity(severity) })
             .map { Int64($0.rawValue) }.sorted()
@@ -57,7 +88,7 @@ extension SQLiteStore {
         plan.add("e.occurred_at >= ?", query.occurredFrom)
         plan.add("e.occurred_at < ?", query.occurredBefore)
         plan.continue(after: after)
-        let sql = plan.sql(select: "SELECT \(Rows.eventColumns) FROM events e")
+        let sql = plan.sql(select: "SELECT \(Rows.eventColumns) FROM \(table) e")
         return (sql, plan.arguments.map(\.sqliteValue) + [.integer(Int64(limit + 1))])
     }
 
@@ -66,7 +97,7 @@ extension SQLiteStore {
         let scope = try Self.scope(of: query)
         let keyCount = query.order == .createdAt ? 2 : 3
         let after = try self.pageTokens.readToken(query.pageToken, scope: scope, keyCount: keyCount)
-        let (sql, arguments) = try Self.listStatement(query, after: after, limit: limit)
+        let (sql, arguments) = try Self.listStatementWithTail(query, after: after, limit: limit)
         let order = query.order
         let codec = self.pageTokens
         return try await self.read { database in
@@ -97,11 +128,31 @@ extension SQLiteStore {
         return scope
     }
 
-    /// The SQL and arguments of one ListAlerts page (`limit + 1` rows): also what the query-plan tests inspect.
-    static func listStatement(
+    /// One ListAlerts page over both tables, as `listStatementWithTail` for events.
+    static func listStatementWithTail(
         _ query: AlertQuery,
         after: [Int64]?,
         limit: Int
+    ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
+        let indexed = try Self.listStatement(query, after: after, limit: limit)
+        let tail = try Self.listStatement(query, after: after, limit: limit, tables: ("alerts_recent", "events_recent"))
+        // Result columns: 1 id, 3 status, 4 created_at, 11 the event's severity (Rows.alertColumns).
+        let keys: [Int] =
+            switch query.order {
+            case .createdAt: [4, 1]
+            case .status: [3, 4, 1]
+            case .severity: [11, 4, 1]
+            }
+        return Self.merge(indexed, tail, keyColumns: keys, ascending: query.ascending, limit: limit)
+    }
+
+    /// The SQL and arguments of one ListAlerts page (`limit + 1` rows) from one pair of tables: also what the
+    /// query-plan tests inspect.
+    static func listStatement(
+        _ query: AlertQuery,
+        after: [Int64]?,
+        limit: Int,
+        tables: (alerts: String, events: String) = ("alerts", "events")
     ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
         let statuses = Set(try query.statuses.map { status throws(StoreError) in try validStatus(status) })
             .map { Int64($0.rawValue) }.sorted()
@@ -121,7 +172,8 @@ extension SQLiteStore {
         plan.add("a.created_at >= ?", query.createdFrom)
         plan.add("a.created_at < ?", query.createdBefore)
         plan.continue(after: after)
-        let sql = plan.sql(select: "SELECT \(Rows.alertColumns) FROM alerts a JOIN events e ON e.id = a.event_id")
+        let sql = plan.sql(
+            select: "SELECT \(Rows.alertColumns) FROM \(tables.alerts) a JOIN \(tables.events) e ON e.id = a.event_id")
         return (sql, plan.arguments.map(\.sqliteValue) + [.integer(Int64(limit + 1))])
     }
 }

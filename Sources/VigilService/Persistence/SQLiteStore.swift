@@ -31,6 +31,11 @@ public final class SQLiteStore: Store {
         public var pageTokenKey: [UInt8] = SecureRandom.bytes(32)
         /// Events one ingest group commit takes at most (see IngestCommitter).
         public var maximumGroupEvents = 20_000
+        /// Events the indexer moves from the recent tail into the indexed tables per transaction (docs/STORAGE.md).
+        public var indexSliceEvents = 20_000
+        /// Tail size past which indexing runs between group commits even while ingest is busy, bounding what every
+        /// list has to scan.
+        public var maximumTailEvents = 200_000
         /// Runs on the writer thread before each ingest group commit: a test hook that slows the writer on purpose.
         public var beforeIngestCommit: (@Sendable () -> Void)?
         /// Now, in nanoseconds since the Unix epoch (UTC); replaceable so tests control time.
@@ -93,6 +98,8 @@ public final class SQLiteStore: Store {
         } catch {
             throw StoreError.from(error)
         }
+        // A tail left by the previous run (a crash, a busy shutdown) starts moving at once.
+        self.scheduleIndexing()
     }
 
     /// A store on `path` with default settings.

@@ -1,6 +1,6 @@
 // The SQLite schema, as ordered named migrations (names are recorded in the database and never change once
 // shipped; a change is a new migration appended at the end). Operators read the file with `sqlite3`: one row per
-// event in `events`, one per alert in `alerts`, times as integer nanoseconds since the Unix epoch (UTC), severity as
+// event in the view `all_events`, one per alert in `all_alerts` (each the indexed table plus its recent tail), times as integer nanoseconds since the Unix epoch (UTC), severity as
 // its rank (1 LOW ... 4 CRITICAL) and status as its lifecycle position (1 OPEN, 2 ACKNOWLEDGED, 3 RESOLVED), so
 // ordering by the integer is ordering by rank, never alphabetical.
 //
@@ -16,6 +16,7 @@ enum StoreSchema {
         Migration("0001_users_and_refresh_tokens", sql: Self.users),
         Migration("0002_events_and_alerts", sql: Self.eventsAndAlerts),
         Migration("0003_producers", sql: Self.producers),
+        Migration("0004_recent_tail_and_idempotency_keys", sql: Self.recentTail),
     ])
 
     private static let users = """
@@ -97,6 +98,69 @@ enum StoreSchema {
             version INTEGER NOT NULL
         ) STRICT;
         CREATE INDEX alert_changes_alert ON alert_changes (alert_id, id);
+        """
+
+    /// The write path of docs/STORAGE.md: ingest appends to `events_recent` and `alerts_recent`, which have no
+    /// secondary index (so an ack costs a few appends, not a dozen scattered index updates), and the indexer moves
+    /// their oldest rows into the indexed `events` and `alerts` in large sorted batches. Ids are assigned by the
+    /// writer, unique across both tables, and never change when a row moves. Lists read both (the tail is small);
+    /// `alert_changes` loses its foreign key because its alert may still be in `alerts_recent`. Idempotency keys get
+    /// a table of their own, so checking one is a primary-key lookup whichever table holds its event.
+    private static let recentTail = """
+        CREATE TABLE events_recent (
+            id INTEGER PRIMARY KEY,
+            source_name TEXT NOT NULL,
+            event_type TEXT NOT NULL,
+            severity INTEGER NOT NULL CHECK (severity BETWEEN 1 AND 4),
+            description TEXT NOT NULL,
+            occurred_at INTEGER NOT NULL,
+            received_at INTEGER NOT NULL,
+            submitted_by_user_id INTEGER NOT NULL,
+            submitted_by_username TEXT NOT NULL,
+            idempotency_key TEXT
+        ) STRICT;
+
+        CREATE TABLE alerts_recent (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL UNIQUE,
+            status INTEGER NOT NULL CHECK (status BETWEEN 1 AND 3),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            resolved_at INTEGER,
+            version INTEGER NOT NULL DEFAULT 1,
+            severity INTEGER NOT NULL CHECK (severity BETWEEN 1 AND 4),
+            source_name TEXT NOT NULL,
+            event_type TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE idempotency_keys (
+            user_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            event_id INTEGER NOT NULL,
+            PRIMARY KEY (user_id, key)
+        ) STRICT, WITHOUT ROWID;
+        INSERT INTO idempotency_keys (user_id, key, event_id)
+            SELECT submitted_by_user_id, idempotency_key, id FROM events WHERE idempotency_key IS NOT NULL;
+        DROP INDEX events_idempotency;
+
+        CREATE TABLE alert_changes_new (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL,
+            changed_by_user_id INTEGER NOT NULL,
+            changed_by_username TEXT NOT NULL,
+            from_status INTEGER NOT NULL CHECK (from_status BETWEEN 1 AND 3),
+            to_status INTEGER NOT NULL CHECK (to_status BETWEEN 1 AND 3),
+            changed_at INTEGER NOT NULL,
+            version INTEGER NOT NULL
+        ) STRICT;
+        INSERT INTO alert_changes_new SELECT * FROM alert_changes;
+        DROP TABLE alert_changes;
+        ALTER TABLE alert_changes_new RENAME TO alert_changes;
+        CREATE INDEX alert_changes_alert ON alert_changes (alert_id, id);
+
+        -- For operators with the sqlite3 CLI: every event and alert, wherever it is now.
+        CREATE VIEW all_events AS SELECT * FROM events UNION ALL SELECT * FROM events_recent;
+        CREATE VIEW all_alerts AS SELECT * FROM alerts UNION ALL SELECT * FROM alerts_recent;
         """
 
     /// Ingest producers' high-water marks, written in the same transaction as their events (the ingest issue).

@@ -1,0 +1,158 @@
+// The recent tail and the indexer (docs/STORAGE.md): rows inserted land in the unindexed tail, a slice moves the
+// oldest of them with their alerts into the indexed tables keeping their ids, and every read (get, list, page walk,
+// stats, alert update, idempotency key) gives the same answers whichever table a row is in, also when a move
+// happens in the middle of a page walk.
+import Testing
+import VigilAPI
+import VigilSQLite
+
+@testable import VigilService
+
+@Suite("Store indexer") struct StoreIndexerTests {
+    @Test("a slice moves the oldest events and their alerts, keeping ids, and nothing is seen twice or lost")
+    func sliceMovesOldest() async throws {
+        try await StoreFixture.with { fixture in
+            let events = (0..<10).map { index in
+                makeEvent(index % 2 == 0 ? .high : .low, occurredAt: 1_000 + Int64(index), key: "k\(index)")
+            }
+            let outcomes = try await fixture.store.insertEvents(events, submittedBy: agent)
+            #expect(try await self.split(fixture) == (indexed: 0, tail: 10))
+            let moved = try await fixture.store.withWriterConnection { database in
+                try database.transaction(.immediate) { database in try SQLiteStore.moveSlice(database, events: 4) }
+            }
+            #expect(moved == 4)
+            #expect(try await self.split(fixture) == (indexed: 4, tail: 6))
+            #expect(try await fixture.store.count("alerts") == 5)
+            for outcome in outcomes {
+                let eventID = try #require(outcome.eventID)
+                let detail = try #require(try await fixture.store.event(id: eventID))
+                #expect(detail.event.id == eventID)
+                #expect(detail.alertID == outcome.alertID)
+                if let alertID = outcome.alertID {
+                    #expect(try await fixture.store.alert(id: alertID)?.alert.eventId == eventID)
+                }
+            }
+            // Keys are found whichever table holds their event.
+            let again = try await fixture.store.insertEvents([events[0], events[9]], submittedBy: agent)
+            #expect(again.allSatisfy { if case .duplicate = $0 { true } else { false } })
+            let stats = try await fixture.store.stats()
+            #expect(stats.totalEvents == 10 && stats.totalAlerts == 5)
+            var query = EventQuery()
+            query.pageSize = 1000
+            let page = try await fixture.store.listEvents(query)
+            #expect(page.items.map(\.id) == outcomes.compactMap(\.eventID).reversed())
+        }
+    }
+
+    @Test("new ids continue after moved ones; an alert updated in the tail keeps its state when it moves")
+    func idsAndUpdatesAcrossMoves() async throws {
+        try await StoreFixture.with { fixture in
+            let first = try await fixture.store.insertEvents([makeEvent(.critical)], submittedBy: agent)
+            let alertID = try #require(first[0].alertID)
+            let acknowledged = try await fixture.store.updateAlert(
+                id: alertID, status: .acknowledged, expectedVersion: 1, by: admin)
+            #expect(acknowledged.version == 2)
+            try await self.moveAll(fixture)
+            let moved = try #require(try await fixture.store.alert(id: alertID))
+            #expect(moved.alert.status == .acknowledged && moved.alert.version == 2)
+            #expect(moved.history.map(\.toStatus) == [.acknowledged])
+            let resolved = try await fixture.store.updateAlert(id: alertID, status: .resolved, expectedVersion: 2, by: admin)
+            #expect(resolved.resolvedAt != nil)
+            // The tail is empty now: the next ids must not restart from 1.
+            let second = try await fixture.store.insertEvents([makeEvent(.high)], submittedBy: agent)
+            #expect(try #require(second[0].eventID) > (try #require(first[0].eventID)))
+            #expect(try #require(second[0].alertID) > alertID)
+        }
+    }
+
+    @Test(
+        "a page walk that spans a move sees every row exactly once, in order",
+        arguments: [EventQuery.Order.occurredAt, .severity], [false, true])
+    func walkAcrossMove(order: EventQuery.Order, ascending: Bool) async throws {
+        try await StoreFixture.with { fixture in
+            let severities: [Severity] = [.low, .medium, .high, .critical]
+            let events = (0..<60).map { index in
+                makeEvent(severities[index % 4], source: "h\(index % 3)", occurredAt: 5_000 - Int64(index % 7) * 10)
+            }
+            _ = try await fixture.store.insertEvents(Array(events[..<30]), submittedBy: agent)
+            try await self.moveAll(fixture)
+            _ = try await fixture.store.insertEvents(Array(events[30...]), submittedBy: agent)
+            var query = EventQuery()
+            query.order = order
+            query.ascending = ascending
+            query.pageSize = 7
+            var seen: [Event] = []
+            var moved = false
+            while true {
+                let page = try await fixture.store.listEvents(query)
+                seen += page.items
+                if !moved {
+                    try await self.moveAll(fixture)
+                    moved = true
+                }
+                if page.nextPageToken.isEmpty { break }
+                query.pageToken = page.nextPageToken
+            }
+            #expect(seen.count == 60)
+            #expect(Set(seen.map(\.id)).count == 60)
+            let keys = seen.map { event in
+                [
+                    Int64(order == .severity ? event.severity.rawValue : 0), event.occurredAt?.unixNanoseconds ?? 0,
+                    event.id,
+                ]
+            }
+            let sorted = keys.sorted { $0.lexicographicallyPrecedes($1) }
+            #expect(keys == (ascending ? sorted : sorted.reversed()))
+            var alerts = AlertQuery()
+            alerts.sourceName = "h1"
+            alerts.pageSize = 1000
+            let page = try await fixture.store.listAlerts(alerts)
+            #expect(page.items.count == events.filter { $0.sourceName == "h1" && $0.severity.rawValue >= 3 }.count)
+        }
+    }
+
+    @Test("ingest moves the tail into the indexed tables once the writer is idle")
+    func idleWriterDrainsTail() async throws {
+        try await StoreFixture.with { fixture in
+            let producer = randomProducer()
+            let done = AsyncStream.makeStream(of: Result<IngestOutcome, StoreError>.self)
+            fixture.store.submitIngest(
+                IngestBatch(
+                    producerID: producer, sequence: 1, submitter: agent,
+                    events: (0..<50).map { _ in makeEvent(.high) })
+            ) { result in done.continuation.yield(result) }
+            for await result in done.stream {
+                guard case .success(.stored(let outcomes)) = result else {
+                    Issue.record("unexpected \(result)")
+                    return
+                }
+                #expect(outcomes.count == 50)
+                break
+            }
+            var split = try await self.split(fixture)
+            for _ in 0..<200 where split.tail > 0 {
+                try await Task.sleep(for: .milliseconds(10))
+                split = try await self.split(fixture)
+            }
+            #expect(split == (indexed: 50, tail: 0))
+        }
+    }
+
+    // MARK: Helpers
+
+    func split(_ fixture: StoreFixture) async throws -> (indexed: Int64, tail: Int64) {
+        try await fixture.store.withWriterConnection { database in
+            let indexed = try database.queryFirst("SELECT count(*) FROM events") { $0.int64(at: 0) } ?? -1
+            let tail = try database.queryFirst("SELECT count(*) FROM events_recent") { $0.int64(at: 0) } ?? -1
+            return (indexed, tail)
+        }
+    }
+
+    func moveAll(_ fixture: StoreFixture) async throws {
+        try await fixture.store.withWriterConnection { database in
+            while try database.transaction(.immediate, { database in try SQLiteStore.moveSlice(database, events: 1000) })
+                > 0
+            {}
+        }
+    }
+}
