@@ -1,12 +1,9 @@
-// Sending events: the IngestEvents stream as a caller sees it. Events go in batches (at most `batchSize` events and
-// under 1 MiB encoded, so a batch always fits the server's message limit), several batches in flight at once, and
-// every batch is acknowledged by the server only after it is stored. The summary maps each per-event rejection back
-// to the event's position in the caller's list, so a tool can report "line 12: description is blank".
-//
-// What this does not do yet (the durable-ingest issue): reconnect and resend unacknowledged batches under the same
-// producer id after a broken connection. A failed stream ends `ingest` with the error; batches acknowledged before
-// it are stored, and the summary of them is lost with the error, so callers should use idempotency keys when they
-// may retry.
+// Sending a list of events: the one-shot face of `IngestSession` for tools such as `vigilctl events ingest`. The
+// session does the batching (at most `batchSize` events and under 1 MiB encoded, so a batch always fits the server's
+// message limit), keeps several batches in flight, reopens a broken stream and resends what was not acknowledged;
+// this file only maps each per-event rejection back to the event's position in the caller's list, so a tool can
+// report "line 12: description is blank".
+import Synchronization
 public import VigilAPI
 public import VigilRPC
 import VigilTLS
@@ -37,7 +34,9 @@ extension VigilClient {
     /// A new random producer id (16 bytes). An agent may keep one across restarts.
     public static func newProducerID() -> [UInt8] { SecureRandom.bytes(16) }
 
-    /// Streams `events` and returns once every batch is acknowledged.
+    /// Streams `events` and returns once every batch is acknowledged. A broken connection is reopened and the
+    /// unacknowledged batches resent under the same producer id (see `IngestSession`), so a summary means every event
+    /// was stored, refused or recognised as a duplicate exactly once.
     /// - Parameters:
     ///   - batchSize: events per batch at most (the 1 MiB bound may close a batch earlier).
     ///   - maxInFlight: batches sent before waiting for the oldest acknowledgement.
@@ -50,59 +49,22 @@ extension VigilClient {
         onAck: (@Sendable (IngestSummary) -> Void)? = nil
     ) async throws -> IngestSummary {
         precondition(batchSize >= 1 && maxInFlight >= 1, "batchSize and maxInFlight must be positive")
-        let batches = Self.batches(events, batchSize: batchSize)
-        let token = try await self.accessToken()
-        return try await self.transport.bidiStream(
-            VigilMethods.ingestEvents, requestType: IngestEventsRequest.self, responseType: IngestEventsResponse.self,
-            metadata: Self.bearer(token), deadline: nil
-        ) { writer, responses in
-            var open = IngestOpen()
-            open.producerId = producerID
-            var request = IngestEventsRequest()
-            request.kind = .open(open)
-            try await writer.write(request)
-            var acks = responses.makeAsyncIterator()
-            guard case .ready(let ready)? = try await acks.next()?.kind else {
-                throw RPCError(code: .internal, message: "the server did not answer the ingest stream's open")
-            }
-            var summary = IngestSummary()
-            var inFlight: [(sequence: UInt64, firstIndex: Int)] = []
-            var sequence = ready.lastCommittedSequence
-
-            func awaitAck() async throws {
-                guard case .ack(let ack)? = try await acks.next()?.kind else {
-                    throw RPCError(code: .internal, message: "the ingest stream ended before every batch was acknowledged")
-                }
-                let expected = inFlight.removeFirst()
-                guard ack.sequence == expected.sequence else {
-                    throw RPCError(code: .internal, message: "ack for batch \(ack.sequence), expected \(expected.sequence)")
-                }
-                summary.batches += 1
-                summary.accepted += Int(ack.accepted)
-                summary.duplicates += Int(ack.duplicates)
-                summary.alertsCreated += Int(ack.alertsCreated)
-                for rejection in ack.rejections {
-                    summary.rejections.append(IngestRejection(
-                        eventIndex: expected.firstIndex + Int(rejection.index),
-                        code: Status.Code(rawValue: rejection.code), reason: rejection.reason))
-                }
-                onAck?(summary)
-            }
-
-            for (firstIndex, slice) in batches {
-                sequence += 1
-                var batch = EventBatch()
-                batch.sequence = sequence
-                batch.events = Array(events[slice])
-                var message = IngestEventsRequest()
-                message.kind = .batch(batch)
-                try await writer.write(message)
-                inFlight.append((sequence, firstIndex))
-                if inFlight.count >= maxInFlight { try await awaitAck() }
-            }
-            while !inFlight.isEmpty { try await awaitAck() }
-            return summary
+        var report: (@Sendable (IngestSessionAck) -> Void)?
+        if let onAck {
+            let progress = RunningSummary()
+            report = { ack in onAck(progress.add(ack)) }
         }
+        let session = try await self.ingestSession(
+            producerID: producerID, batchSize: batchSize, maxUnackedBatches: maxInFlight, onAck: report)
+        do {
+            try await session.send(contentsOf: events)
+            try await session.close()
+        } catch {
+            await session.cancel()
+            throw error
+        }
+        // A fresh session counts events from 0, so its indexes are the list's.
+        return session.summary
     }
 
     /// Index ranges of `events` making batches of at most `batchSize` events and `maximumBatchBytes` encoded.
@@ -111,7 +73,7 @@ extension VigilClient {
         var start = 0
         var bytes = 0
         for (index, event) in events.enumerated() {
-            let size = event.serializedSize() + 4  // key and length prefix of the repeated field
+            let size = event.serializedSize() + Self.batchFieldOverhead
             if index > start && (index - start >= batchSize || bytes + size > Self.maximumBatchBytes - 64) {
                 result.append((start, start..<index))
                 start = index
@@ -121,5 +83,23 @@ extension VigilClient {
         }
         if start < events.count { result.append((start, start..<events.count)) }
         return result
+    }
+}
+
+/// The summary handed to `ingest`'s progress callback, folded ack by ack on the session's task.
+private final class RunningSummary: Sendable {
+    private let summary = Mutex(IngestSummary())
+
+    func add(_ ack: IngestSessionAck) -> IngestSummary {
+        self.summary.withLock { summary in
+            summary.batches += 1
+            summary.accepted += ack.accepted
+            summary.duplicates += ack.duplicates
+            summary.alertsCreated += ack.alertsCreated
+            summary.rejections += ack.rejections.map {
+                IngestRejection(eventIndex: $0.eventIndex, code: $0.code, reason: $0.reason)
+            }
+            return summary
+        }
     }
 }

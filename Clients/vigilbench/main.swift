@@ -7,6 +7,7 @@ let usage = """
       codec        protobuf encode/decode throughput of an EventBatch (no server needed)
       echo         RPC throughput and latency against vigild: unary, streaming or one-way (sink) calls
       connections  server memory per idle TLS connection
+      ingest       durable ingest throughput and ack latency (IngestEvents through the ingest session)
     Run `vigilbench COMMAND --help` for the options of a command.
     """
 
@@ -35,6 +36,12 @@ do {
             print(ConnectionsBenchmark.usage)
         } else {
             try await ConnectionsBenchmark(CommandLineOptions(rest)).run()
+        }
+    case "ingest":
+        if rest.contains("--help") {
+            print(IngestBenchmark.usage)
+        } else {
+            try await IngestBenchmark(CommandLineOptions(rest)).run()
         }
     case "--help", "-h", "help":
         print(usage)

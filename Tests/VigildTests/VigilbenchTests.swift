@@ -1,9 +1,10 @@
-// The real vigilbench against the real vigild over loopback TLS, briefly: echo (unary and sink) for a second each
-// and 50 idle connections, checking that the JSON each writes holds sane positive figures. Not a speed test (the
+// The real vigilbench against the real vigild over loopback TLS, briefly: echo (unary and sink) for a second each,
+// 50 idle connections and 3,000 events ingested, checking that the JSON each writes holds sane positive figures. Not a speed test (the
 // debug build on shared cores says nothing about speed); it proves the tool works end to end so the release
 // figures in README can be trusted to come from it.
 import Foundation
 import Testing
+import VigilAPI
 import VigilClient
 import VigilTesting
 
@@ -68,6 +69,26 @@ import VigilTesting
         #expect(Self.number(figures, "connections_per_s") > 0)
         #expect(Self.number(figures, "server_rss_after_bytes") > 0)
         #expect(Self.number(figures, "server_rss_before_bytes") > 0)
+
+        // Ingest: 2 streams over 2 connections, a fixed count; every event acked, and the server stored them all.
+        let ingestOutput = directory.file("ingest.json")
+        let ingest = try vigilbench(
+            ["ingest", "--connections", "2", "--streams", "2", "--batch", "50", "--events", "3000", "--json"]
+                + [ingestOutput] + common + login)
+        #expect(ingest.status == 0, "ingest: \(ingest.stderrText)")
+        let ingested = try Self.json(ingestOutput)
+        #expect(Self.number(ingested, "sent_events") == 3000)
+        #expect(Self.number(ingested, "acked_events") == 3000)
+        #expect(Self.number(ingested, "accepted") == 3000)
+        #expect(Self.number(ingested, "events_per_s") > 0)
+        let ingestLatency = try #require(ingested["latency_ms"] as? [String: Any])
+        #expect(Self.number(ingestLatency, "p50") > 0 && Self.number(ingestLatency, "max") >= Self.number(ingestLatency, "p99"))
+        let client = try await VigildServeTests.connect(port: port, ca: ca)
+        try await client.authenticate(username: "admin", password: "correct horse battery staple")
+        let stats = try await client.getStats()
+        await client.close()
+        #expect(stats.totalEvents == 3000)
+        #expect(stats.totalAlerts == Int64(Self.number(ingested, "alerts_created")))
 
         // A missing password is a usage error, not a crash or a hang.
         let missing = try Subprocess.run(Self.binary, ["echo", "--password-env", "VIGILBENCH_UNSET_VARIABLE"] + common)
