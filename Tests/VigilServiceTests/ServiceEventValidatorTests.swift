@@ -135,4 +135,27 @@ import VigilAPI
         keyless.idempotencyKey = ""
         #expect(try EventValidator().validate(keyless, receivedAt: Self.now).get().idempotencyKey == nil)
     }
+
+    @Test("the ASCII fast path trims and counts exactly as the Unicode definition does")
+    func asciiFastPathMatchesUnicode() {
+        func reference(_ text: String) -> String {
+            let scalars = text.unicodeScalars
+            guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+                let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+            else { return "" }
+            return String(scalars[first...last])
+        }
+        let pieces = [
+            "", " ", "\t", "\n", "\u{0B}", "\u{0C}", "\r", "\u{1C}", "a", "web-01", "é", "\u{A0}", "\u{3000}", "\u{85}",
+            "\u{2028}", "x y", "🙂",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let text = (0..<Int.random(in: 0...5, using: &generator)).map { _ in
+                pieces.randomElement(using: &generator) ?? ""
+            }.joined()
+            #expect(EventValidator.trimmed(text) == reference(text), "\(text.unicodeScalars.map(\.value))")
+            #expect(EventValidator.scalarCount(text) == text.unicodeScalars.count)
+        }
+    }
 }

@@ -4,12 +4,14 @@
 // acknowledged batch caps ingest far below the append rate; moving rows in large slices touches each index page
 // once per slice instead, and takes the index work off the acknowledgement's path.
 //
-// Policy: after a group commit, a slice runs when no ingest is waiting (the writer would be idle) or when the tail
-// has grown past `maximumTailEvents` (then slices interleave with group commits, so under sustained overload the
-// ingest rate falls to the rate the indexes can be maintained at, and the tail that every list scans stays bounded).
-// A slice that leaves rows behind while the writer is idle queues the next one, so an idle store drains its tail.
+// Policy: a slice runs once ingest has paused for `indexIdleDelay` (no group commit since), so a burst is
+// acknowledged at the append rate; or, while ingest is busy, after every group commit once the tail has grown past
+// `maximumTailEvents`: slices then interleave with group commits, so under sustained load the ingest rate falls to
+// the rate at which the indexes can be maintained, and the tail that every list scans stays bounded. A slice run in
+// a pause queues the next while the pause lasts, so an idle store drains its tail.
 // Rows are moved, never copied twice: the move and the delete commit together, and readers see a row in exactly
 // one of the two tables in any snapshot.
+import Dispatch
 import VigilSQLite
 
 extension SQLiteStore {
@@ -29,23 +31,39 @@ extension SQLiteStore {
         if let refusal = self.writer.submit(job) { job.fail(refusal) }
     }
 
-    /// Called after each group commit with the number of events it committed.
+    /// Called on the writer after each group commit.
     func afterGroupCommit(_ database: Database) {
-        let idle = self.ingestCommitter.queuedBatches == 0
+        let generation = self.ingestCommitter.recordGroupCommit()
         let tail = (try? Self.tailEvents(database)) ?? 0
-        if tail > 0 && (idle || tail >= Int64(self.configuration.maximumTailEvents)) { self.scheduleIndexing() }
+        guard tail > 0 else { return }
+        if tail >= Int64(self.configuration.maximumTailEvents) {
+            self.scheduleIndexing()
+        } else {
+            self.scheduleIndexingAfterPause(since: generation)
+        }
+    }
+
+    /// Queues a slice after `indexIdleDelay` if no group commit happened meanwhile.
+    private func scheduleIndexingAfterPause(since generation: UInt64) {
+        let delay = self.configuration.indexIdleDelay
+        let nanoseconds = max(Int(delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000), 0)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [weak self] in
+            guard let self, self.ingestCommitter.groupCommits == generation else { return }
+            self.scheduleIndexing()
+        }
     }
 
     private func runIndexingSlice(_ database: Database) {
         self.ingestCommitter.finishIndexing()
+        let generation = self.ingestCommitter.groupCommits
         do {
             let moved = try database.transaction(.immediate) { database in
                 try Self.moveSlice(database, events: self.configuration.indexSliceEvents)
             }
             let tail = try Self.tailEvents(database)
-            if moved > 0 && tail > 0
-                && (self.ingestCommitter.queuedBatches == 0 || tail >= Int64(self.configuration.maximumTailEvents))
-            {
+            guard moved > 0, tail > 0 else { return }
+            if tail >= Int64(self.configuration.maximumTailEvents) || self.ingestCommitter.groupCommits == generation {
+                // Still over the bound, or still paused: keep going (behind whatever else waits for the writer).
                 self.scheduleIndexing()
             }
         } catch {

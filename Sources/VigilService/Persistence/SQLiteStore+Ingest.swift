@@ -21,6 +21,7 @@ final class IngestCommitter: Sendable {
         var queue: [Pending] = []
         var drainQueued = false
         var indexingQueued = false
+        var groupCommits: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -62,6 +63,16 @@ final class IngestCommitter: Sendable {
             return group
         }
     }
+
+    /// Counts a group commit; returns the new count (the indexer's notion of "ingest since").
+    func recordGroupCommit() -> UInt64 {
+        self.state.withLock { state in
+            state.groupCommits += 1
+            return state.groupCommits
+        }
+    }
+
+    var groupCommits: UInt64 { self.state.withLock { $0.groupCommits } }
 
     /// True when the caller should queue an indexing slice: none is queued yet.
     func claimIndexing() -> Bool {

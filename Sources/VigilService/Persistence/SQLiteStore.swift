@@ -36,6 +36,8 @@ public final class SQLiteStore: Store {
         /// Tail size past which indexing runs between group commits even while ingest is busy, bounding what every
         /// list has to scan.
         public var maximumTailEvents = 200_000
+        /// How long ingest must pause before the indexer moves the tail (see SQLiteStore+Indexer).
+        public var indexIdleDelay: Duration = .milliseconds(100)
         /// Runs on the writer thread before each ingest group commit: a test hook that slows the writer on purpose.
         public var beforeIngestCommit: (@Sendable () -> Void)?
         /// Now, in nanoseconds since the Unix epoch (UTC); replaceable so tests control time.

@@ -33,13 +33,13 @@ public struct EventValidator: Sendable {
         }
         let source = Self.trimmed(event.sourceName)
         guard !source.isEmpty else { return .failure(.init(.blankSourceName, "source_name is required")) }
-        guard source.unicodeScalars.count <= Self.maximumSourceNameLength else {
+        guard Self.scalarCount(source) <= Self.maximumSourceNameLength else {
             return .failure(
                 .init(.sourceNameTooLong, "source_name is longer than \(Self.maximumSourceNameLength) characters"))
         }
         let type = Self.trimmed(event.eventType)
         guard !type.isEmpty else { return .failure(.init(.blankEventType, "event_type is required")) }
-        guard type.unicodeScalars.count <= Self.maximumEventTypeLength else {
+        guard Self.scalarCount(type) <= Self.maximumEventTypeLength else {
             return .failure(
                 .init(.eventTypeTooLong, "event_type is longer than \(Self.maximumEventTypeLength) characters"))
         }
@@ -86,12 +86,36 @@ public struct EventValidator: Sendable {
     }
 
     /// Without leading and trailing whitespace and newlines (Unicode's definition, as Python's `str.strip`).
+    /// Agents' names are nearly always ASCII, and on the ingest path this runs three times per event: ASCII text is
+    /// trimmed on its bytes (and returned as is when there is nothing to trim) without Unicode property lookups.
     static func trimmed(_ text: String) -> String {
+        let bytes = text.utf8
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            guard let first = bytes.firstIndex(where: { !Self.isASCIIWhitespace($0) }),
+                let last = bytes.lastIndex(where: { !Self.isASCIIWhitespace($0) })
+            else { return "" }
+            if first == bytes.startIndex && bytes.index(after: last) == bytes.endIndex { return text }
+            return String(text[first...last])
+        }
         let scalars = text.unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
             let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
         else { return "" }
         return String(scalars[first...last])
+    }
+}
+
+extension EventValidator {
+    /// The ASCII characters with Unicode's White_Space property: tab, line feed, vertical tab, form feed, carriage
+    /// return and space.
+    static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (0x09...0x0D).contains(byte)
+    }
+
+    /// Unicode scalars in `text` (what the length limits count); for ASCII, its byte count.
+    static func scalarCount(_ text: String) -> Int {
+        let bytes = text.utf8
+        return bytes.allSatisfy({ $0 < 0x80 }) ? bytes.count : text.unicodeScalars.count
     }
 }
 
