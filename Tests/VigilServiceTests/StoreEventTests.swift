@@ -49,7 +49,7 @@ struct StoreEventTests {
             // A trigger stands in for any failure inside the transaction (disk full, constraint).
             // `table` comes from the test's own argument list, never from input.
             let trigger = """
-                CREATE TRIGGER poison BEFORE INSERT ON \(table)_recent WHEN NEW.source_name = 'poison'
+                CREATE TRIGGER poison BEFORE INSERT ON \(table) WHEN NEW.source_name = 'poison'
                 BEGIN SELECT RAISE(ABORT, 'poisoned'); END
                 """
             try await fixture.store.withWriterConnection { database in try database.execute(trigger) }
@@ -164,12 +164,11 @@ struct StoreEventTests {
                 [makeEvent(.low), makeEvent(.high), makeEvent(.critical)],
                 submittedBy: agent
             )
-            // The views cover the indexed tables and the recent tail the indexer has not moved yet.
-            let events = try Subprocess.run(sqlite3, [fixture.path, "SELECT count(*) FROM all_events"])
+            let events = try Subprocess.run(sqlite3, [fixture.path, "SELECT count(*) FROM events"])
             #expect(events.status == 0)
             #expect(events.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
             let alerts = try Subprocess.run(
-                sqlite3, [fixture.path, "SELECT count(*) FROM all_alerts a JOIN all_events e ON e.id = a.event_id"])
+                sqlite3, [fixture.path, "SELECT count(*) FROM alerts JOIN events ON events.id = alerts.event_id"])
             #expect(alerts.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
             let mode = try Subprocess.run(sqlite3, [fixture.path, "PRAGMA journal_mode"])
             #expect(mode.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "wal")
@@ -213,7 +212,7 @@ struct StoreEventTests {
         #expect(
             names == [
                 "0001_users_and_refresh_tokens", "0002_events_and_alerts", "0003_producers",
-                "0004_recent_tail_and_idempotency_keys",
+                "0004_deferred_indexes",
             ])
         let synchronous = try await store.withWriterConnection { database in try database.synchronous() }
         #expect(synchronous == .full)

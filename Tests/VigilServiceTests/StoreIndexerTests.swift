@@ -1,7 +1,7 @@
-// The recent tail and the indexer (docs/STORAGE.md): rows inserted land in the unindexed tail, a slice moves the
-// oldest of them with their alerts into the indexed tables keeping their ids, and every read (get, list, page walk,
-// stats, alert update, idempotency key) gives the same answers whichever table a row is in, also when a move
-// happens in the middle of a page walk.
+// The deferred indexes (docs/STORAGE.md): rows inserted are above the watermark (the tail), a slice derives the
+// index rows of the oldest of them and advances the watermark, and every read (get, list, page walk, stats, alert
+// update, idempotency key, retention) gives the same answers whether a row is indexed yet or not, also when a slice
+// commits in the middle of a page walk.
 import Testing
 import VigilAPI
 import VigilSQLite
@@ -9,7 +9,7 @@ import VigilSQLite
 @testable import VigilService
 
 @Suite("Store indexer") struct StoreIndexerTests {
-    @Test("a slice moves the oldest events and their alerts, keeping ids, and nothing is seen twice or lost")
+    @Test("a slice indexes the oldest events and their alerts, and nothing is listed twice or lost")
     func sliceMovesOldest() async throws {
         try await StoreFixture.with { fixture in
             let events = (0..<10).map { index in
@@ -17,12 +17,20 @@ import VigilSQLite
             }
             let outcomes = try await fixture.store.insertEvents(events, submittedBy: agent)
             #expect(try await self.split(fixture) == (indexed: 0, tail: 10))
-            let moved = try await fixture.store.withWriterConnection { database in
-                try database.transaction(.immediate) { database in try SQLiteStore.moveSlice(database, events: 4) }
+            let indexed = try await fixture.store.withWriterConnection { database in
+                try database.transaction(.immediate) { database in try SQLiteStore.indexSlice(database, rows: 4) }
             }
-            #expect(moved == 4)
+            #expect(indexed == 4)
             #expect(try await self.split(fixture) == (indexed: 4, tail: 6))
             #expect(try await fixture.store.count("alerts") == 5)
+            // Every index table of events holds exactly the indexed rows; alerts were indexed 4 of 5.
+            let sizes = try await fixture.store.withWriterConnection { database in
+                try ["events_by_time", "events_by_severity", "events_by_source", "events_by_type", "alerts_by_time",
+                    "alerts_by_status", "alerts_by_severity", "alerts_by_source", "alerts_by_type"].map { table in
+                    try database.queryFirst("SELECT count(*) FROM \(table)") { $0.int64(at: 0) } ?? -1
+                }
+            }
+            #expect(sizes == [4, 4, 4, 4, 4, 4, 4, 4, 4])
             for outcome in outcomes {
                 let eventID = try #require(outcome.eventID)
                 let detail = try #require(try await fixture.store.event(id: eventID))
@@ -44,7 +52,7 @@ import VigilSQLite
         }
     }
 
-    @Test("new ids continue after moved ones; an alert updated in the tail keeps its state when it moves")
+    @Test("an alert updated before and after it is indexed lists under its current status; ids never go back")
     func idsAndUpdatesAcrossMoves() async throws {
         try await StoreFixture.with { fixture in
             let first = try await fixture.store.insertEvents([makeEvent(.critical)], submittedBy: agent)
@@ -58,10 +66,25 @@ import VigilSQLite
             #expect(moved.history.map(\.toStatus) == [.acknowledged])
             let resolved = try await fixture.store.updateAlert(id: alertID, status: .resolved, expectedVersion: 2, by: admin)
             #expect(resolved.resolvedAt != nil)
-            // The tail is empty now: the next ids must not restart from 1.
+            for (status, expected) in [(AlertStatus.open, 0), (.acknowledged, 0), (.resolved, 1)] {
+                var query = AlertQuery()
+                query.statuses = [status]
+                #expect(try await fixture.store.listAlerts(query).items.count == expected, "\(status)")
+                query.order = .status
+                #expect(try await fixture.store.listAlerts(query).items.count == expected, "\(status) by status")
+            }
+            // Retention removes the newest (indexed) event; the next id must not reuse its id.
+            let removed = try await fixture.store.deleteEvents(occurredBefore: .max)
+            #expect(removed == RetentionResult(events: 1, alerts: 1, alertChanges: 2))
             let second = try await fixture.store.insertEvents([makeEvent(.high)], submittedBy: agent)
             #expect(try #require(second[0].eventID) > (try #require(first[0].eventID)))
             #expect(try #require(second[0].alertID) > alertID)
+            let leftovers = try await fixture.store.withWriterConnection { database in
+                try database.queryFirst(
+                    "SELECT (SELECT count(*) FROM events_by_time) + (SELECT count(*) FROM alerts_by_status)"
+                ) { $0.int64(at: 0) }
+            }
+            #expect(leftovers == 0)
         }
     }
 
@@ -111,7 +134,7 @@ import VigilSQLite
         }
     }
 
-    @Test("ingest moves the tail into the indexed tables once the writer is idle")
+    @Test("ingest's tail is indexed once the writer is idle")
     func idleWriterDrainsTail() async throws {
         try await StoreFixture.with { fixture in
             let producer = randomProducer()
@@ -142,15 +165,17 @@ import VigilSQLite
 
     func split(_ fixture: StoreFixture) async throws -> (indexed: Int64, tail: Int64) {
         try await fixture.store.withWriterConnection { database in
-            let indexed = try database.queryFirst("SELECT count(*) FROM events") { $0.int64(at: 0) } ?? -1
-            let tail = try database.queryFirst("SELECT count(*) FROM events_recent") { $0.int64(at: 0) } ?? -1
+            let indexed = try database.queryFirst("SELECT count(*) FROM events_by_time") { $0.int64(at: 0) } ?? -1
+            let tail = try database.queryFirst(
+                "SELECT count(*) FROM events WHERE id > (SELECT indexed_through FROM index_marks WHERE name = 'events')"
+            ) { $0.int64(at: 0) } ?? -1
             return (indexed, tail)
         }
     }
 
     func moveAll(_ fixture: StoreFixture) async throws {
         try await fixture.store.withWriterConnection { database in
-            while try database.transaction(.immediate, { database in try SQLiteStore.moveSlice(database, events: 1000) })
+            while try database.transaction(.immediate, { database in try SQLiteStore.indexSlice(database, rows: 1000) })
                 > 0
             {}
         }

@@ -93,13 +93,8 @@ extension SQLiteStore {
     /// `SELECT count(*)` of a table, read on the writer connection (sees every commit).
     func count(_ table: String) async throws -> Int64 {
         precondition(["events", "alerts", "alert_changes", "users", "refresh_tokens"].contains(table))
-        // Events and alerts live in the indexed table or, until the indexer moves them, in its recent tail.
-        let sql =
-            ["events", "alerts"].contains(table)
-            ? "SELECT (SELECT count(*) FROM \(table)) + (SELECT count(*) FROM \(table)_recent)"
-            : "SELECT count(*) FROM \(table)"
         return try await self.withWriterConnection { database in
-            try database.queryFirst(sql) { $0.int64(at: 0) } ?? -1
+            try database.queryFirst("SELECT count(*) FROM \(table)") { $0.int64(at: 0) } ?? -1
         }
     }
 }

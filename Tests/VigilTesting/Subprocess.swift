@@ -55,6 +55,25 @@ public enum Subprocess {
             stderr: [UInt8](errBox.data)
         )
     }
+
+    /// `run` for async tests: waits on a thread of its own, not on one of Swift's cooperative threads (two on this
+    /// machine), so a program that runs for seconds does not stall every other test of the process meanwhile.
+    public static func runOnThread(
+        _ executable: String,
+        _ arguments: [String],
+        stdin: [UInt8] = [],
+        currentDirectory: String? = nil
+    ) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(
+                    with: Result {
+                        try Self.run(executable, arguments, stdin: stdin, currentDirectory: currentDirectory) as ProcessResult
+                    })
+            }
+            thread.start()
+        }
+    }
 }
 
 /// Written by one drain thread and read after `group.wait()`, which orders the two accesses.

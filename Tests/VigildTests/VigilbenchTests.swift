@@ -34,14 +34,14 @@ import VigilTesting
 
         let common = ["--server", "127.0.0.1:\(port)", "--ca", ca]
         let login = ["--username", "admin", "--password-env", "VIGILBENCH_TEST_PASSWORD"]
-        func vigilbench(_ arguments: [String]) throws -> ProcessResult {
-            try Subprocess.run(
+        func vigilbench(_ arguments: [String]) async throws -> ProcessResult {
+            try await Subprocess.runOnThread(
                 "/usr/bin/env", ["VIGILBENCH_TEST_PASSWORD=correct horse battery staple", Self.binary] + arguments)
         }
 
         for (mode, extra) in [("unary", ["--connections", "2", "--concurrency", "8"]), ("sink", [])] {
             let output = directory.file("\(mode).json")
-            let result = try vigilbench(
+            let result = try await vigilbench(
                 ["echo", "--mode", mode, "--duration", "1", "--warmup", "0.2", "--message-size", "100"]
                     + ["--json", output] + common + login + extra)
             #expect(result.status == 0, "\(mode): \(result.stderrText)")
@@ -60,7 +60,7 @@ import VigilTesting
         }
 
         let output = directory.file("connections.json")
-        let result = try vigilbench(
+        let result = try await vigilbench(
             ["connections", "--count", "50", "--hold", "0.2", "--pid", "\(process.processIdentifier)", "--json", output]
                 + common)
         #expect(result.status == 0, "connections: \(result.stderrText)")
@@ -72,7 +72,7 @@ import VigilTesting
 
         // Ingest: 2 streams over 2 connections, a fixed count; every event acked, and the server stored them all.
         let ingestOutput = directory.file("ingest.json")
-        let ingest = try vigilbench(
+        let ingest = try await vigilbench(
             ["ingest", "--connections", "2", "--streams", "2", "--batch", "50", "--events", "3000", "--json"]
                 + [ingestOutput] + common + login)
         #expect(ingest.status == 0, "ingest: \(ingest.stderrText)")
@@ -91,7 +91,7 @@ import VigilTesting
         #expect(stats.totalAlerts == Int64(Self.number(ingested, "alerts_created")))
 
         // A missing password is a usage error, not a crash or a hang.
-        let missing = try Subprocess.run(Self.binary, ["echo", "--password-env", "VIGILBENCH_UNSET_VARIABLE"] + common)
+        let missing = try await Subprocess.runOnThread(Self.binary, ["echo", "--password-env", "VIGILBENCH_UNSET_VARIABLE"] + common)
         #expect(missing.status == 2)
         #expect(missing.stderrText.contains("VIGILBENCH_UNSET_VARIABLE"))
     }

@@ -1,8 +1,8 @@
-// Ids for new events and alerts. A row keeps its id when the indexer moves it from the recent table to the indexed
-// one, so an id must be unique across both; SQLite's own rowid choice (largest in the table plus one) would reuse
-// ids once the recent table is emptied. The allocator starts each transaction from the largest id in either table
-// (four O(1) rowid lookups), so it needs no state between transactions and stays right after a rollback, a restart
-// or rows written by another process.
+// Ids for new events and alerts, chosen by the writer rather than by SQLite. SQLite's own choice (largest rowid
+// plus one) would hand out again the id of a newest row that retention deleted; an id at or below the indexer's
+// watermark is never indexed, so a reused one would be invisible to every list. The allocator starts each
+// transaction above both the largest id and the watermark (O(1) lookups), so it keeps no state between
+// transactions and stays right after a rollback, a restart or rows written by another process.
 import VigilSQLite
 
 struct IDAllocator {
@@ -13,8 +13,10 @@ struct IDAllocator {
     init(_ database: Database) throws {
         let largest = try database.cachedStatement(
             """
-            SELECT max(coalesce((SELECT max(id) FROM events), 0), coalesce((SELECT max(id) FROM events_recent), 0)),
-                   max(coalesce((SELECT max(id) FROM alerts), 0), coalesce((SELECT max(id) FROM alerts_recent), 0))
+            SELECT max(coalesce((SELECT max(id) FROM events), 0),
+                       (SELECT indexed_through FROM index_marks WHERE name = 'events')),
+                   max(coalesce((SELECT max(id) FROM alerts), 0),
+                       (SELECT indexed_through FROM index_marks WHERE name = 'alerts'))
             """
         )
         let ids = try largest.firstRow { row in (row.int64(at: 0), row.int64(at: 1)) }

@@ -28,20 +28,16 @@ extension SQLiteStore {
         }
         let now = self.clock()
         return try await self.write { database in
-            // The alert is in the indexed table or, until the indexer moves it, in the recent one.
-            var found: (table: String, status: Int64, version: Int64, resolvedAt: Int64?)?
-            for table in ["alerts", "alerts_recent"] where found == nil {
-                found = try database.queryFirst(
-                    "SELECT status, version, resolved_at FROM \(table) WHERE id = ?",
-                    arguments: [id]
-                ) { row in
-                    (
-                        table: table, status: row.int64(at: 0), version: row.int64(at: 1),
-                        resolvedAt: row.isNull(at: 2) ? nil : row.int64(at: 2)
-                    )
-                }
+            let current = try database.queryFirst(
+                "SELECT status, version, resolved_at, created_at FROM alerts WHERE id = ?",
+                arguments: [id]
+            ) { row in
+                (
+                    status: row.int64(at: 0), version: row.int64(at: 1),
+                    resolvedAt: row.isNull(at: 2) ? nil : row.int64(at: 2), createdAt: row.int64(at: 3)
+                )
             }
-            guard let current = found else { throw StoreError(.notFound, "no alert has id \(id)") }
+            guard let current else { throw StoreError(.notFound, "no alert has id \(id)") }
             guard current.version == expectedVersion else {
                 throw StoreError(
                     .conflict,
@@ -55,8 +51,13 @@ extension SQLiteStore {
                 target == resolved ? (current.status == resolved ? current.resolvedAt ?? now : now) : nil
             let version = current.version + 1
             try database.execute(
-                "UPDATE \(current.table) SET status = ?, updated_at = ?, resolved_at = ?, version = ? WHERE id = ?",
+                "UPDATE alerts SET status = ?, updated_at = ?, resolved_at = ?, version = ? WHERE id = ?",
                 arguments: [target, now, resolvedAt, version, id]
+            )
+            // Status is the one indexed alert column that changes: move its index row, if it has one yet.
+            try database.execute(
+                "UPDATE alerts_by_status SET status = ? WHERE status = ? AND created_at = ? AND id = ?",
+                arguments: [target, current.status, current.createdAt, id]
             )
             try database.execute(
                 """
@@ -75,12 +76,8 @@ extension SQLiteStore {
 
     static func loadAlert(_ database: Database, id: Int64) throws -> Alert? {
         try database.queryFirst(
-            """
-            SELECT \(Rows.alertColumns) FROM alerts a JOIN events e ON e.id = a.event_id WHERE a.id = ?
-            UNION ALL
-            SELECT \(Rows.alertColumns) FROM alerts_recent a JOIN events_recent e ON e.id = a.event_id WHERE a.id = ?
-            """,
-            arguments: [id, id]
+            "SELECT \(Rows.alertColumns) FROM alerts a JOIN events e ON e.id = a.event_id WHERE a.id = ?",
+            arguments: [id]
         ) { row in try Rows.alert(row) }
     }
 }

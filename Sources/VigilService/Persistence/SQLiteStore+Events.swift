@@ -1,8 +1,8 @@
 // Storing and reading events. A batch is one transaction: its events, the one OPEN alert of each HIGH or CRITICAL
 // event, and the idempotency checks all commit together or not at all, so a reader never sees an event without
-// its alert, and a failed batch leaves nothing behind. New rows go to the unindexed `events_recent` and
-// `alerts_recent` (docs/STORAGE.md): an insert is an append plus, for keyed events only, one primary-key probe and
-// insert in `idempotency_keys`. Ids come from `IDAllocator`, unique across the recent and indexed tables.
+// its alert, and a failed batch leaves nothing behind. `events` and `alerts` have no secondary index on the write
+// path (docs/STORAGE.md): an insert is an append plus, for keyed events only, one primary-key probe and insert in
+// `idempotency_keys`; the indexer derives the list indexes later. Ids come from `IDAllocator`.
 import VigilAPI
 import VigilSQLite
 
@@ -35,14 +35,14 @@ extension SQLiteStore {
         )
         let insertEvent = try database.cachedStatement(
             """
-            INSERT INTO events_recent (id, source_name, event_type, severity, description, occurred_at, received_at,
+            INSERT INTO events (id, source_name, event_type, severity, description, occurred_at, received_at,
                 submitted_by_user_id, submitted_by_username, idempotency_key)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         )
         let insertAlert = try database.cachedStatement(
             """
-            INSERT INTO alerts_recent (id, event_id, status, created_at, updated_at, resolved_at, version, severity,
+            INSERT INTO alerts (id, event_id, status, created_at, updated_at, resolved_at, version, severity,
                 source_name, event_type)
             VALUES (?, ?, 1, ?, ?, NULL, 1, ?, ?, ?)
             """
@@ -85,11 +85,8 @@ extension SQLiteStore {
                 """
                 SELECT \(Rows.eventColumns), a.id FROM events e LEFT JOIN alerts a ON a.event_id = e.id
                 WHERE e.id = ?
-                UNION ALL
-                SELECT \(Rows.eventColumns), a.id FROM events_recent e LEFT JOIN alerts_recent a ON a.event_id = e.id
-                WHERE e.id = ?
                 """,
-                arguments: [id, id]
+                arguments: [id]
             ) { row in
                 let alertColumn = Rows.eventColumnCount
                 return EventDetail(

@@ -1,23 +1,28 @@
-// The indexer: moves the oldest rows of the recent tail into the indexed tables, in one transaction per slice, on
-// the writer thread between ingest group commits. Why (docs/STORAGE.md): every secondary index entry costs a
-// B-tree descent and dirties a page that the commit then writes to the WAL, so maintaining nine indexes per
-// acknowledged batch caps ingest far below the append rate; moving rows in large slices touches each index page
-// once per slice instead, and takes the index work off the acknowledgement's path.
+// The indexer: derives the list index tables (`*_by_*`) from the rows above each table's watermark, in one
+// transaction per slice, on the writer thread between ingest group commits. Why (docs/STORAGE.md): every secondary
+// index entry costs a B-tree descent and dirties a page that the commit then writes to the WAL, so maintaining nine
+// indexes per acknowledged batch caps ingest far below the append rate; deriving them in large sorted slices
+// touches each index page once per slice instead, and takes the index work off the acknowledgement's path.
 //
 // Policy: a slice runs once ingest has paused for `indexIdleDelay` (no group commit since), so a burst is
 // acknowledged at the append rate; or, while ingest is busy, after every group commit once the tail has grown past
 // `maximumTailEvents`: slices then interleave with group commits, so under sustained load the ingest rate falls to
 // the rate at which the indexes can be maintained, and the tail that every list scans stays bounded. A slice run in
 // a pause queues the next while the pause lasts, so an idle store drains its tail.
-// Rows are moved, never copied twice: the move and the delete commit together, and readers see a row in exactly
-// one of the two tables in any snapshot.
+// A slice's index rows and its new watermark commit together, so in any snapshot a row is either indexed (at or
+// below the mark) or in the tail (above it), never both and never neither.
 import Dispatch
 import VigilSQLite
 
 extension SQLiteStore {
-    /// Events in the recent tail: ids are allocated densely, so the id range is the count (O(1) to read).
+    /// Events above the watermark: ids are allocated densely, so the id range is the count (O(1) to read).
     static func tailEvents(_ database: Database) throws -> Int64 {
-        let range = try database.cachedStatement("SELECT coalesce(max(id) - min(id) + 1, 0) FROM events_recent")
+        let range = try database.cachedStatement(
+            """
+            SELECT max(0, coalesce((SELECT max(id) FROM events), 0)
+                - (SELECT indexed_through FROM index_marks WHERE name = 'events'))
+            """
+        )
         return try range.firstRow { row in row.int64(at: 0) } ?? 0
     }
 
@@ -57,57 +62,68 @@ extension SQLiteStore {
         self.ingestCommitter.finishIndexing()
         let generation = self.ingestCommitter.groupCommits
         do {
-            let moved = try database.transaction(.immediate) { database in
-                try Self.moveSlice(database, events: self.configuration.indexSliceEvents)
+            let indexed = try database.transaction(.immediate) { database in
+                try Self.indexSlice(database, rows: self.configuration.indexSliceEvents)
             }
             let tail = try Self.tailEvents(database)
-            guard moved > 0, tail > 0 else { return }
+            guard indexed > 0, tail > 0 else { return }
             if tail >= Int64(self.configuration.maximumTailEvents) || self.ingestCommitter.groupCommits == generation {
                 // Still over the bound, or still paused: keep going (behind whatever else waits for the writer).
                 self.scheduleIndexing()
             }
         } catch {
-            // Nothing moved (the transaction rolled back); the next group commit tries again.
+            // Nothing indexed (the transaction rolled back); the next group commit tries again.
         }
     }
 
-    /// Moves up to `events` of the oldest recent events, and their alerts, into the indexed tables; returns how
-    /// many events moved.
+    /// The index tables of each indexed table, with the columns each takes from it (in key order, the id last).
+    static let indexTables: [(table: String, indexes: [(name: String, columns: String)])] = [
+        (
+            "events",
+            [
+                ("events_by_time", "occurred_at, id"), ("events_by_severity", "severity, occurred_at, id"),
+                ("events_by_source", "source_name, occurred_at, id"), ("events_by_type", "event_type, occurred_at, id"),
+            ]
+        ),
+        (
+            "alerts",
+            [
+                ("alerts_by_time", "created_at, id"), ("alerts_by_status", "status, created_at, id"),
+                ("alerts_by_severity", "severity, created_at, id"), ("alerts_by_source", "source_name, created_at, id"),
+                ("alerts_by_type", "event_type, created_at, id"),
+            ]
+        ),
+    ]
+
+    /// Indexes up to `rows` more rows of each table (the oldest above its watermark), inside the caller's write
+    /// transaction; returns how many events it indexed.
     @discardableResult
-    static func moveSlice(_ database: Database, events: Int) throws -> Int {
-        let boundary = try database.cachedStatement(
-            "SELECT id FROM events_recent ORDER BY id LIMIT 1 OFFSET ?"
-        )
-        let last = try database.cachedStatement("SELECT max(id) FROM events_recent")
-        guard
-            let through = try boundary.firstRow(arguments: [max(events, 1) - 1], { row in row.int64(at: 0) })
-                ?? (try last.firstRow { row in row.isNull(at: 0) ? nil : row.int64(at: 0) } ?? nil)
-        else { return 0 }
-        let moveEvents = try database.cachedStatement(
-            """
-            INSERT INTO events (id, source_name, event_type, severity, description, occurred_at, received_at,
-                submitted_by_user_id, submitted_by_username, idempotency_key)
-            SELECT id, source_name, event_type, severity, description, occurred_at, received_at,
-                submitted_by_user_id, submitted_by_username, idempotency_key
-            FROM events_recent WHERE id <= ? ORDER BY id
-            """
-        )
-        let moveAlerts = try database.cachedStatement(
-            """
-            INSERT INTO alerts (id, event_id, status, created_at, updated_at, resolved_at, version, severity,
-                source_name, event_type)
-            SELECT id, event_id, status, created_at, updated_at, resolved_at, version, severity, source_name,
-                event_type
-            FROM alerts_recent WHERE event_id <= ? ORDER BY id
-            """
-        )
-        let dropAlerts = try database.cachedStatement("DELETE FROM alerts_recent WHERE event_id <= ?")
-        let dropEvents = try database.cachedStatement("DELETE FROM events_recent WHERE id <= ?")
-        try moveEvents.execute(arguments: [through])
-        let moved = database.changes
-        try moveAlerts.execute(arguments: [through])
-        try dropAlerts.execute(arguments: [through])
-        try dropEvents.execute(arguments: [through])
-        return moved
+    static func indexSlice(_ database: Database, rows: Int) throws -> Int {
+        var indexedEvents = 0
+        for (table, indexes) in Self.indexTables {
+            let bounds = try database.cachedStatement(
+                """
+                SELECT (SELECT indexed_through FROM index_marks WHERE name = ?), coalesce((SELECT max(id) FROM \(table)), 0)
+                """
+            )
+            guard let (mark, last) = try bounds.firstRow(arguments: [table], { row in (row.int64(at: 0), row.int64(at: 1)) })
+            else { continue }
+            let through = min(mark + Int64(max(rows, 1)), last)
+            guard through > mark else { continue }
+            for index in indexes {
+                // Sorted by the index key, so each index page is filled in order and touched once per slice.
+                let insert = try database.cachedStatement(
+                    """
+                    INSERT INTO \(index.name) (\(index.columns)) SELECT \(index.columns) FROM \(table)
+                    WHERE id > ? AND id <= ? ORDER BY \(index.columns)
+                    """
+                )
+                try insert.execute(arguments: [mark, through])
+                if table == "events" && index.name == "events_by_time" { indexedEvents = database.changes }
+            }
+            let advance = try database.cachedStatement("UPDATE index_marks SET indexed_through = ? WHERE name = ?")
+            try advance.execute(arguments: [through, table])
+        }
+        return indexedEvents
     }
 }

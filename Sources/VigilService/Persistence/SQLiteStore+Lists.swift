@@ -3,6 +3,12 @@
 // statement cache holds a few dozen variants at most. Each page asks for one row more than it returns: that row's
 // presence says whether a next page exists, without a count query.
 //
+// Two arms per page (docs/STORAGE.md): the indexed arm walks the index table whose key is the order's key (after
+// an equality on its first column when a filter allows), joined to the rows by id, for rows up to the indexer's
+// watermark; the tail arm scans the rows above the watermark (few: the indexer keeps up) with the same filters;
+// the merge keeps the first `limit + 1` in order. The watermark is read inside the statement, so both arms see the
+// same one, in the read transaction's snapshot.
+//
 // Stability: rows inserted during a walk never make it repeat or skip a row that existed when it began (the key of
 // a row never changes). The one exception is ordering alerts by status: an alert whose status changes mid-walk
 // moves in that order, so it may be seen twice or not at all, as in any keyset listing over a mutable key.
@@ -40,15 +46,18 @@ extension SQLiteStore {
         return scope
     }
 
-    /// One ListEvents page over both tables: the indexed arm walks its index for `limit + 1` rows, the tail arm
-    /// scans the recent rows (few, unindexed) for the same, and the merge keeps the first `limit + 1` in order.
+    /// One ListEvents page: the indexed arm and the tail arm, merged.
     static func listStatementWithTail(
         _ query: EventQuery,
         after: [Int64]?,
         limit: Int
     ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
         let indexed = try Self.listStatement(query, after: after, limit: limit)
-        let tail = try Self.listStatement(query, after: after, limit: limit, table: "events_recent")
+        let tailPlan = try Self.eventPlan(query, after: after, driver: nil)
+        let tail = (
+            sql: tailPlan.sql(select: "SELECT \(Rows.eventColumns) FROM events e"),
+            arguments: tailPlan.arguments.map(\.sqliteValue) + [SQLiteValue.integer(Int64(limit + 1))]
+        )
         // Result columns: 1 id, 4 severity, 6 occurred_at (Rows.eventColumns).
         let keys = query.order == .severity ? [4, 6, 1] : [6, 1]
         return Self.merge(indexed, tail, keyColumns: keys, ascending: query.ascending, limit: limit)
@@ -69,26 +78,59 @@ extension SQLiteStore {
         return (sql, first.arguments + second.arguments + [.integer(Int64(limit + 1))])
     }
 
-    /// The SQL and arguments of one ListEvents page (`limit + 1` rows) from one table: also what the query-plan
-    /// tests inspect (the indexed table's arm must be an index range, never a scan and sort).
+    /// The index table that drives a ListEvents walk, and the column its equality filter fixes (if any).
+    static func eventDriver(_ query: EventQuery, severities: [Int64]) -> (table: String, lead: String?) {
+        if query.order == .severity { return ("events_by_severity", nil) }
+        if query.sourceName != nil { return ("events_by_source", "source_name") }
+        if query.eventType != nil { return ("events_by_type", "event_type") }
+        if severities.count == 1 { return ("events_by_severity", "severity") }
+        return ("events_by_time", nil)
+    }
+
+    /// The WHERE and ORDER BY of one arm: on the index table `x` where it holds the column (driver set), else on
+    /// the row `e`; the tail arm (driver nil) also keeps to rows above the watermark.
+    static func eventPlan(
+        _ query: EventQuery,
+        after: [Int64]?,
+        driver: (table: String, lead: String?)?
+    ) throws(StoreError) -> KeysetPlan {
+        let severities = Set(try query.severities.map { severity throws(StoreError) in try validSeverity(severity) })
+            .map { Int64($0.rawValue) }.sorted()
+        let onIndex = driver != nil
+        let key = onIndex ? "x" : "e"
+        func column(_ name: String) -> String {
+            // The driving table holds its lead column, occurred_at and id; everything else is read from the row.
+            let indexed = onIndex && (name == driver?.lead || name == "occurred_at" || name == "id"
+                || (name == "severity" && driver?.table == "events_by_severity"))
+            return (indexed ? "x." : "e.") + name
+        }
+        let keyColumns =
+            query.order == .severity
+            ? ["\(key).severity", "\(key).occurred_at", "\(key).id"] : ["\(key).occurred_at", "\(key).id"]
+        var plan = KeysetPlan(keyColumns: keyColumns, ascending: query.ascending)
+        if !onIndex { plan.add(raw: "e.id > (SELECT indexed_through FROM index_marks WHERE name = 'events')") }
+        plan.add(in: column("severity"), severities)
+        plan.add("\(column("event_type")) = ?", query.eventType)
+        plan.add("\(column("source_name")) = ?", query.sourceName)
+        plan.add("\(column("occurred_at")) >= ?", query.occurredFrom)
+        plan.add("\(column("occurred_at")) < ?", query.occurredBefore)
+        plan.continue(after: after)
+        return plan
+    }
+
+    /// The indexed arm of one ListEvents page (`limit + 1` rows): also what the query-plan tests inspect (it must
+    /// be a walk of one index table in key order, never a scan and sort).
     static func listStatement(
         _ query: EventQuery,
         after: [Int64]?,
-        limit: Int,
-        table: String = "events"
+        limit: Int
     ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
         let severities = Set(try query.severities.map { severity throws(StoreError) in try validSeverity(severity) })
-            .map { Int64($0.rawValue) }.sorted()
-        let keyColumns =
-            query.order == .severity ? ["e.severity", "e.occurred_at", "e.id"] : ["e.occurred_at", "e.id"]
-        var plan = KeysetPlan(keyColumns: keyColumns, ascending: query.ascending)
-        plan.add(in: "e.severity", severities)
-        plan.add("e.event_type = ?", query.eventType)
-        plan.add("e.source_name = ?", query.sourceName)
-        plan.add("e.occurred_at >= ?", query.occurredFrom)
-        plan.add("e.occurred_at < ?", query.occurredBefore)
-        plan.continue(after: after)
-        let sql = plan.sql(select: "SELECT \(Rows.eventColumns) FROM \(table) e")
+            .map { Int64($0.rawValue) }
+        let driver = Self.eventDriver(query, severities: severities)
+        let plan = try Self.eventPlan(query, after: after, driver: driver)
+        // CROSS JOIN keeps the index table outermost, so the walk follows its key.
+        let sql = plan.sql(select: "SELECT \(Rows.eventColumns) FROM \(driver.table) x CROSS JOIN events e ON e.id = x.id")
         return (sql, plan.arguments.map(\.sqliteValue) + [.integer(Int64(limit + 1))])
     }
 
@@ -128,14 +170,18 @@ extension SQLiteStore {
         return scope
     }
 
-    /// One ListAlerts page over both tables, as `listStatementWithTail` for events.
+    /// One ListAlerts page: the indexed arm and the tail arm, merged.
     static func listStatementWithTail(
         _ query: AlertQuery,
         after: [Int64]?,
         limit: Int
     ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
         let indexed = try Self.listStatement(query, after: after, limit: limit)
-        let tail = try Self.listStatement(query, after: after, limit: limit, tables: ("alerts_recent", "events_recent"))
+        let tailPlan = try Self.alertPlan(query, after: after, driver: nil)
+        let tail = (
+            sql: tailPlan.sql(select: "SELECT \(Rows.alertColumns) FROM alerts a JOIN events e ON e.id = a.event_id"),
+            arguments: tailPlan.arguments.map(\.sqliteValue) + [SQLiteValue.integer(Int64(limit + 1))]
+        )
         // Result columns: 1 id, 3 status, 4 created_at, 11 the event's severity (Rows.alertColumns).
         let keys: [Int] =
             switch query.order {
@@ -146,34 +192,75 @@ extension SQLiteStore {
         return Self.merge(indexed, tail, keyColumns: keys, ascending: query.ascending, limit: limit)
     }
 
-    /// The SQL and arguments of one ListAlerts page (`limit + 1` rows) from one pair of tables: also what the
-    /// query-plan tests inspect.
-    static func listStatement(
+    /// The index table that drives a ListAlerts walk, and the column its equality filter fixes (if any).
+    static func alertDriver(_ query: AlertQuery, statuses: [Int64], severities: [Int64]) -> (
+        table: String, lead: String?
+    ) {
+        switch query.order {
+        case .status: return ("alerts_by_status", nil)
+        case .severity: return ("alerts_by_severity", nil)
+        case .createdAt: break
+        }
+        if query.sourceName != nil { return ("alerts_by_source", "source_name") }
+        if query.eventType != nil { return ("alerts_by_type", "event_type") }
+        if statuses.count == 1 { return ("alerts_by_status", "status") }
+        if severities.count == 1 { return ("alerts_by_severity", "severity") }
+        return ("alerts_by_time", nil)
+    }
+
+    /// As `eventPlan`, for alerts: index table `x`, alert row `a`.
+    static func alertPlan(
         _ query: AlertQuery,
         after: [Int64]?,
-        limit: Int,
-        tables: (alerts: String, events: String) = ("alerts", "events")
-    ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
+        driver: (table: String, lead: String?)?
+    ) throws(StoreError) -> KeysetPlan {
         let statuses = Set(try query.statuses.map { status throws(StoreError) in try validStatus(status) })
             .map { Int64($0.rawValue) }.sorted()
         let severities = Set(try query.severities.map { severity throws(StoreError) in try validSeverity(severity) })
             .map { Int64($0.rawValue) }.sorted()
+        let onIndex = driver != nil
+        let key = onIndex ? "x" : "a"
+        func column(_ name: String) -> String {
+            let ordered = [("alerts_by_status", "status"), ("alerts_by_severity", "severity")]
+            let indexed = onIndex && (name == driver?.lead || name == "created_at" || name == "id"
+                || ordered.contains { $0.0 == driver?.table && $0.1 == name })
+            return (indexed ? "x." : "a.") + name
+        }
         let keyColumns: [String] =
             switch query.order {
-            case .createdAt: ["a.created_at", "a.id"]
-            case .status: ["a.status", "a.created_at", "a.id"]
-            case .severity: ["a.severity", "a.created_at", "a.id"]
+            case .createdAt: ["\(key).created_at", "\(key).id"]
+            case .status: ["\(key).status", "\(key).created_at", "\(key).id"]
+            case .severity: ["\(key).severity", "\(key).created_at", "\(key).id"]
             }
         var plan = KeysetPlan(keyColumns: keyColumns, ascending: query.ascending)
-        plan.add(in: "a.status", statuses)
-        plan.add(in: "a.severity", severities)
-        plan.add("a.source_name = ?", query.sourceName)
-        plan.add("a.event_type = ?", query.eventType)
-        plan.add("a.created_at >= ?", query.createdFrom)
-        plan.add("a.created_at < ?", query.createdBefore)
+        if !onIndex { plan.add(raw: "a.id > (SELECT indexed_through FROM index_marks WHERE name = 'alerts')") }
+        plan.add(in: column("status"), statuses)
+        plan.add(in: column("severity"), severities)
+        plan.add("\(column("source_name")) = ?", query.sourceName)
+        plan.add("\(column("event_type")) = ?", query.eventType)
+        plan.add("\(column("created_at")) >= ?", query.createdFrom)
+        plan.add("\(column("created_at")) < ?", query.createdBefore)
         plan.continue(after: after)
+        return plan
+    }
+
+    /// The indexed arm of one ListAlerts page (`limit + 1` rows): also what the query-plan tests inspect.
+    static func listStatement(
+        _ query: AlertQuery,
+        after: [Int64]?,
+        limit: Int
+    ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
+        let statuses = Set(try query.statuses.map { status throws(StoreError) in try validStatus(status) })
+            .map { Int64($0.rawValue) }
+        let severities = Set(try query.severities.map { severity throws(StoreError) in try validSeverity(severity) })
+            .map { Int64($0.rawValue) }
+        let driver = Self.alertDriver(query, statuses: statuses, severities: severities)
+        let plan = try Self.alertPlan(query, after: after, driver: driver)
         let sql = plan.sql(
-            select: "SELECT \(Rows.alertColumns) FROM \(tables.alerts) a JOIN \(tables.events) e ON e.id = a.event_id")
+            select: """
+                SELECT \(Rows.alertColumns) FROM \(driver.table) x CROSS JOIN alerts a ON a.id = x.id
+                JOIN events e ON e.id = a.event_id
+                """)
         return (sql, plan.arguments.map(\.sqliteValue) + [.integer(Int64(limit + 1))])
     }
 }
@@ -188,6 +275,11 @@ struct KeysetPlan {
     init(keyColumns: [String], ascending: Bool) {
         self.keyColumns = keyColumns
         self.ascending = ascending
+    }
+
+    /// A condition without arguments (a constant fragment).
+    mutating func add(raw condition: String) {
+        self.conditions.append(condition)
     }
 
     /// `condition` (one `?`) when `value` is set.

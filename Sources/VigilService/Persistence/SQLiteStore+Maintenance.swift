@@ -1,4 +1,7 @@
-// GetStats counts and retention. Retention covers the indexed tables and the recent tail. It deletes in bounded chunks, one write transaction each, so the writer
+// GetStats counts and retention. Counts read the index tables (narrow rows, sorted by the counted column) plus
+// the tail above the watermark. Retention indexes the tail, then walks indexed rows oldest first and deletes each
+// row with its index rows. It deletes in bounded
+// chunks, one write transaction each, so the writer
 // (and ingest behind it) never waits long for a retention pass however much there is to delete.
 import VigilAPI
 import VigilSQLite
@@ -9,9 +12,9 @@ extension SQLiteStore {
 
     public func stats() async throws(StoreError) -> StoreStats {
         try await self.read { database in
-            let events = try Self.counts(database, "severity", "events")
-            let alertsByStatus = try Self.counts(database, "status", "alerts")
-            let alertsBySeverity = try Self.counts(database, "severity", "alerts")
+            let events = try Self.counts(database, "severity", "events", "events_by_severity")
+            let alertsByStatus = try Self.counts(database, "status", "alerts", "alerts_by_status")
+            let alertsBySeverity = try Self.counts(database, "severity", "alerts", "alerts_by_severity")
             let severities: [Severity] = [.low, .medium, .high, .critical]
             let statuses: [AlertStatus] = [.open, .acknowledged, .resolved]
             func severityCount(_ severity: Severity, _ counts: [Int64: Int64]) -> SeverityCount {
@@ -36,6 +39,9 @@ extension SQLiteStore {
     }
 
     public func deleteEvents(occurredBefore cutoff: Int64) async throws(StoreError) -> RetentionResult {
+        // Retention walks indexed rows: index the tail first (work the indexer would do anyway), a slice at a time.
+        let slice = self.configuration.indexSliceEvents
+        while try await self.write({ database in try Self.indexSlice(database, rows: slice) }) > 0 {}
         var total = RetentionResult(events: 0, alerts: 0, alertChanges: 0)
         while true {
             let chunk = try await self.write { database in try Self.deleteChunk(database, before: cutoff) }
@@ -53,35 +59,23 @@ extension SQLiteStore {
         try await self.readers.run { database in try database.backup(to: path) }
     }
 
-    /// One chunk from the indexed tables, or from the recent tail once they hold nothing more to delete.
     private static func deleteChunk(_ database: Database, before cutoff: Int64) throws -> RetentionResult {
-        let indexed = try self.deleteChunk(database, before: cutoff, tables: ("events", "alerts"))
-        guard indexed.events < Self.retentionChunk else { return indexed }
-        let tail = try self.deleteChunk(database, before: cutoff, tables: ("events_recent", "alerts_recent"))
-        return RetentionResult(
-            events: indexed.events + tail.events, alerts: indexed.alerts + tail.alerts,
-            alertChanges: indexed.alertChanges + tail.alertChanges)
-    }
-
-    private static func deleteChunk(
-        _ database: Database,
-        before cutoff: Int64,
-        tables: (events: String, alerts: String)
-    ) throws -> RetentionResult {
-        // Oldest first along events_occurred (in the tail: a scan of few rows); an event whose alert is not
-        // RESOLVED keeps both.
+        // Oldest first along events_by_time; an event whose alert is not RESOLVED keeps both.
         let victims = try database.query(
             """
-            SELECT e.id, a.id, e.submitted_by_user_id, e.idempotency_key
-            FROM \(tables.events) e LEFT JOIN \(tables.alerts) a ON a.event_id = e.id
-            WHERE e.occurred_at < ? AND (a.id IS NULL OR a.status = 3)
-            ORDER BY e.occurred_at LIMIT ?
+            SELECT e.id, e.occurred_at, e.severity, e.source_name, e.event_type, e.submitted_by_user_id,
+                e.idempotency_key, a.id, a.created_at, a.status
+            FROM events_by_time x CROSS JOIN events e ON e.id = x.id LEFT JOIN alerts a ON a.event_id = e.id
+            WHERE x.occurred_at < ? AND (a.id IS NULL OR a.status = 3)
+            ORDER BY x.occurred_at LIMIT ?
             """,
             arguments: [cutoff, Self.retentionChunk]
         ) { row in
             (
-                event: row.int64(at: 0), alert: row.isNull(at: 1) ? nil : row.int64(at: 1),
-                submitter: row.int64(at: 2), key: try row.string(at: 3)
+                event: row.int64(at: 0), occurredAt: row.int64(at: 1), severity: row.int64(at: 2),
+                source: try row.string(at: 3) ?? "", type: try row.string(at: 4) ?? "", submitter: row.int64(at: 5),
+                key: try row.string(at: 6), alert: row.isNull(at: 7) ? nil : row.int64(at: 7),
+                createdAt: row.int64(at: 8), status: row.int64(at: 9)
             )
         }
         var result = RetentionResult(events: 0, alerts: 0, alertChanges: 0)
@@ -89,11 +83,37 @@ extension SQLiteStore {
             if let alert = victim.alert {
                 try database.execute("DELETE FROM alert_changes WHERE alert_id = ?", arguments: [alert])
                 result.alertChanges += database.changes
-                try database.execute("DELETE FROM \(tables.alerts) WHERE id = ?", arguments: [alert])
+                try database.execute("DELETE FROM alerts WHERE id = ?", arguments: [alert])
                 result.alerts += database.changes
+                let created = victim.createdAt
+                try database.execute("DELETE FROM alerts_by_time WHERE created_at = ? AND id = ?", arguments: [created, alert])
+                try database.execute(
+                    "DELETE FROM alerts_by_status WHERE status = ? AND created_at = ? AND id = ?",
+                    arguments: [victim.status, created, alert])
+                try database.execute(
+                    "DELETE FROM alerts_by_severity WHERE severity = ? AND created_at = ? AND id = ?",
+                    arguments: [victim.severity, created, alert])
+                try database.execute(
+                    "DELETE FROM alerts_by_source WHERE source_name = ? AND created_at = ? AND id = ?",
+                    arguments: [victim.source, created, alert])
+                try database.execute(
+                    "DELETE FROM alerts_by_type WHERE event_type = ? AND created_at = ? AND id = ?",
+                    arguments: [victim.type, created, alert])
             }
-            try database.execute("DELETE FROM \(tables.events) WHERE id = ?", arguments: [victim.event])
+            try database.execute("DELETE FROM events WHERE id = ?", arguments: [victim.event])
             result.events += database.changes
+            let occurred = victim.occurredAt
+            try database.execute(
+                "DELETE FROM events_by_time WHERE occurred_at = ? AND id = ?", arguments: [occurred, victim.event])
+            try database.execute(
+                "DELETE FROM events_by_severity WHERE severity = ? AND occurred_at = ? AND id = ?",
+                arguments: [victim.severity, occurred, victim.event])
+            try database.execute(
+                "DELETE FROM events_by_source WHERE source_name = ? AND occurred_at = ? AND id = ?",
+                arguments: [victim.source, occurred, victim.event])
+            try database.execute(
+                "DELETE FROM events_by_type WHERE event_type = ? AND occurred_at = ? AND id = ?",
+                arguments: [victim.type, occurred, victim.event])
             if let key = victim.key {
                 try database.execute(
                     "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?", arguments: [victim.submitter, key])
@@ -102,11 +122,17 @@ extension SQLiteStore {
         return result
     }
 
-    /// Row counts by `column` over the indexed table and its recent tail (both names are constants).
-    private static func counts(_ database: Database, _ column: String, _ table: String) throws -> [Int64: Int64] {
+    /// Row counts by `column`: from the index table for indexed rows, from `table` for the tail above the
+    /// watermark (every name is a constant).
+    private static func counts(
+        _ database: Database, _ column: String, _ table: String, _ index: String
+    ) throws -> [Int64: Int64] {
         var counts: [Int64: Int64] = [:]
-        for source in [table, table + "_recent"] {
-            let sql = "SELECT \(column), count(*) FROM \(source) GROUP BY \(column)"
+        let mark = "(SELECT indexed_through FROM index_marks WHERE name = '\(table)')"
+        for sql in [
+            "SELECT \(column), count(*) FROM \(index) GROUP BY \(column)",
+            "SELECT \(column), count(*) FROM \(table) WHERE id > \(mark) GROUP BY \(column)",
+        ] {
             for (key, count) in try database.query(sql, { row in (row.int64(at: 0), row.int64(at: 1)) }) {
                 counts[key, default: 0] += count
             }

@@ -1,12 +1,13 @@
 // The SQLite schema, as ordered named migrations (names are recorded in the database and never change once
 // shipped; a change is a new migration appended at the end). Operators read the file with `sqlite3`: one row per
-// event in the view `all_events`, one per alert in `all_alerts` (each the indexed table plus its recent tail), times as integer nanoseconds since the Unix epoch (UTC), severity as
+// event in `events`, one per alert in `alerts`, times as integer nanoseconds since the Unix epoch (UTC), severity as
 // its rank (1 LOW ... 4 CRITICAL) and status as its lifecycle position (1 OPEN, 2 ACKNOWLEDGED, 3 RESOLVED), so
 // ordering by the integer is ordering by rank, never alphabetical.
 //
-// Index design: each list ordering has an index whose columns are the order's key (the rowid `id`, implicit at the
-// end of every index, breaks ties), and each exact-match filter has an index of (filter column, time), so a page is
-// a range scan of at most page_size matching rows and never a full scan plus a sort. Alerts repeat their event's
+// Index design: each list ordering has an index whose columns are the order's key (the id last breaks ties), and
+// each exact-match filter has an index of (filter column, time), so a page is a range scan of at most page_size
+// matching rows and never a full scan plus a sort. Since 0004 these indexes are tables the indexer derives behind
+// the acknowledged append (see `deferredIndexes`). Alerts repeat their event's
 // severity, source_name and event_type (events never change, so the copies cannot drift) to make the alert filters
 // and the severity order indexable without a join.
 import VigilSQLite
@@ -16,7 +17,7 @@ enum StoreSchema {
         Migration("0001_users_and_refresh_tokens", sql: Self.users),
         Migration("0002_events_and_alerts", sql: Self.eventsAndAlerts),
         Migration("0003_producers", sql: Self.producers),
-        Migration("0004_recent_tail_and_idempotency_keys", sql: Self.recentTail),
+        Migration("0004_deferred_indexes", sql: Self.deferredIndexes),
     ])
 
     private static let users = """
@@ -100,39 +101,14 @@ enum StoreSchema {
         CREATE INDEX alert_changes_alert ON alert_changes (alert_id, id);
         """
 
-    /// The write path of docs/STORAGE.md: ingest appends to `events_recent` and `alerts_recent`, which have no
-    /// secondary index (so an ack costs a few appends, not a dozen scattered index updates), and the indexer moves
-    /// their oldest rows into the indexed `events` and `alerts` in large sorted batches. Ids are assigned by the
-    /// writer, unique across both tables, and never change when a row moves. Lists read both (the tail is small);
-    /// `alert_changes` loses its foreign key because its alert may still be in `alerts_recent`. Idempotency keys get
-    /// a table of their own, so checking one is a primary-key lookup whichever table holds its event.
-    private static let recentTail = """
-        CREATE TABLE events_recent (
-            id INTEGER PRIMARY KEY,
-            source_name TEXT NOT NULL,
-            event_type TEXT NOT NULL,
-            severity INTEGER NOT NULL CHECK (severity BETWEEN 1 AND 4),
-            description TEXT NOT NULL,
-            occurred_at INTEGER NOT NULL,
-            received_at INTEGER NOT NULL,
-            submitted_by_user_id INTEGER NOT NULL,
-            submitted_by_username TEXT NOT NULL,
-            idempotency_key TEXT
-        ) STRICT;
-
-        CREATE TABLE alerts_recent (
-            id INTEGER PRIMARY KEY,
-            event_id INTEGER NOT NULL UNIQUE,
-            status INTEGER NOT NULL CHECK (status BETWEEN 1 AND 3),
-            created_at INTEGER NOT NULL,
-            updated_at INTEGER NOT NULL,
-            resolved_at INTEGER,
-            version INTEGER NOT NULL DEFAULT 1,
-            severity INTEGER NOT NULL CHECK (severity BETWEEN 1 AND 4),
-            source_name TEXT NOT NULL,
-            event_type TEXT NOT NULL
-        ) STRICT;
-
+    /// The write path of docs/STORAGE.md, "append now, index later": `events` and `alerts` keep every row but
+    /// lose their secondary indexes, so acknowledging a batch costs appends, not a dozen scattered index updates.
+    /// The indexer derives narrow index tables (`*_by_*`, WITHOUT ROWID, keyed like the indexes they replace, the
+    /// id last) from the rows above each table's watermark in `index_marks`, in large sorted slices. Lists read an
+    /// index table for rows up to the watermark and scan the few rows above it. Index rows are derived data: after
+    /// a crash the indexer continues from the committed watermark. Idempotency keys get a table of their own, so a
+    /// key check is a primary-key lookup.
+    private static let deferredIndexes = """
         CREATE TABLE idempotency_keys (
             user_id INTEGER NOT NULL,
             key TEXT NOT NULL,
@@ -143,24 +119,58 @@ enum StoreSchema {
             SELECT submitted_by_user_id, idempotency_key, id FROM events WHERE idempotency_key IS NOT NULL;
         DROP INDEX events_idempotency;
 
-        CREATE TABLE alert_changes_new (
-            id INTEGER PRIMARY KEY,
-            alert_id INTEGER NOT NULL,
-            changed_by_user_id INTEGER NOT NULL,
-            changed_by_username TEXT NOT NULL,
-            from_status INTEGER NOT NULL CHECK (from_status BETWEEN 1 AND 3),
-            to_status INTEGER NOT NULL CHECK (to_status BETWEEN 1 AND 3),
-            changed_at INTEGER NOT NULL,
-            version INTEGER NOT NULL
-        ) STRICT;
-        INSERT INTO alert_changes_new SELECT * FROM alert_changes;
-        DROP TABLE alert_changes;
-        ALTER TABLE alert_changes_new RENAME TO alert_changes;
-        CREATE INDEX alert_changes_alert ON alert_changes (alert_id, id);
+        DROP INDEX events_occurred;
+        DROP INDEX events_severity_occurred;
+        DROP INDEX events_source_occurred;
+        DROP INDEX events_type_occurred;
+        DROP INDEX alerts_created;
+        DROP INDEX alerts_status_created;
+        DROP INDEX alerts_severity_created;
+        DROP INDEX alerts_source_created;
+        DROP INDEX alerts_type_created;
 
-        -- For operators with the sqlite3 CLI: every event and alert, wherever it is now.
-        CREATE VIEW all_events AS SELECT * FROM events UNION ALL SELECT * FROM events_recent;
-        CREATE VIEW all_alerts AS SELECT * FROM alerts UNION ALL SELECT * FROM alerts_recent;
+        CREATE TABLE events_by_time (
+            occurred_at INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (occurred_at, id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE events_by_severity (
+            severity INTEGER NOT NULL, occurred_at INTEGER NOT NULL, id INTEGER NOT NULL,
+            PRIMARY KEY (severity, occurred_at, id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE events_by_source (
+            source_name TEXT NOT NULL, occurred_at INTEGER NOT NULL, id INTEGER NOT NULL,
+            PRIMARY KEY (source_name, occurred_at, id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE events_by_type (
+            event_type TEXT NOT NULL, occurred_at INTEGER NOT NULL, id INTEGER NOT NULL,
+            PRIMARY KEY (event_type, occurred_at, id)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE alerts_by_time (
+            created_at INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (created_at, id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE alerts_by_status (
+            status INTEGER NOT NULL, created_at INTEGER NOT NULL, id INTEGER NOT NULL,
+            PRIMARY KEY (status, created_at, id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE alerts_by_severity (
+            severity INTEGER NOT NULL, created_at INTEGER NOT NULL, id INTEGER NOT NULL,
+            PRIMARY KEY (severity, created_at, id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE alerts_by_source (
+            source_name TEXT NOT NULL, created_at INTEGER NOT NULL, id INTEGER NOT NULL,
+            PRIMARY KEY (source_name, created_at, id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE alerts_by_type (
+            event_type TEXT NOT NULL, created_at INTEGER NOT NULL, id INTEGER NOT NULL,
+            PRIMARY KEY (event_type, created_at, id)
+        ) STRICT, WITHOUT ROWID;
+
+        -- Highest id of each table whose index rows exist; rows above it are the tail lists scan.
+        CREATE TABLE index_marks (
+            name TEXT PRIMARY KEY NOT NULL CHECK (name IN ('events', 'alerts')),
+            indexed_through INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        INSERT INTO index_marks (name, indexed_through) VALUES ('events', 0), ('alerts', 0);
         """
 
     /// Ingest producers' high-water marks, written in the same transaction as their events (the ingest issue).
