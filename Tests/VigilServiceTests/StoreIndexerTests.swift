@@ -2,9 +2,12 @@
 // index rows of the oldest of them and advances the watermark, and every read (get, list, page walk, stats, alert
 // update, idempotency key, retention) gives the same answers whether a row is indexed yet or not, also when a slice
 // commits in the middle of a page walk.
+import Foundation
+import Synchronization
 import Testing
 import VigilAPI
 import VigilSQLite
+import VigilTesting
 
 @testable import VigilService
 
@@ -159,6 +162,44 @@ import VigilSQLite
             }
             #expect(split == (indexed: 50, tail: 0))
         }
+    }
+
+    @Test("a group commit longer than the pause delay is not a pause: no slice runs while batches wait")
+    func longCommitIsNotAPause() async throws {
+        let directory = try TemporaryDirectory(prefix: "vigil-indexer")
+        let storeBox = Mutex<SQLiteStore?>(nil)
+        let slicesAtCommits = Mutex<[Int]>([])
+        var configuration = SQLiteStore.Configuration(path: directory.file("vigil.db"))
+        configuration.maximumGroupEvents = 10
+        configuration.indexIdleDelay = .milliseconds(20)
+        configuration.beforeIngestCommit = {
+            if let store = storeBox.withLock({ $0 }) {
+                let slices = store.ingestCommitter.indexingSlices
+                slicesAtCommits.withLock { $0.append(slices) }
+            }
+            usleep(60_000)  // each group commit takes three pause delays
+        }
+        let store = try SQLiteStore(configuration: configuration)
+        defer { store.close() }
+        storeBox.withLock { $0 = store }
+        let producer = randomProducer()
+        let (results, sink) = AsyncStream.makeStream(of: Result<IngestOutcome, StoreError>.self)
+        for sequence in 1...8 {
+            store.submitIngest(
+                IngestBatch(
+                    producerID: producer, sequence: UInt64(sequence), submitter: agent,
+                    events: (0..<10).map { _ in makeEvent(.low) })
+            ) { sink.yield($0) }
+        }
+        var acked = 0
+        for await result in results {
+            if case .success(.stored) = result { acked += 1 }
+            if acked == 8 { break }
+        }
+        // (The store's start-up slice may run before the first commit: compare with the count then.)
+        let counts = slicesAtCommits.withLock { $0 }
+        #expect(counts.count == 8)
+        #expect(counts.allSatisfy { $0 == counts.first })
     }
 
     // MARK: Helpers

@@ -31,7 +31,7 @@ extension SQLiteStore {
         guard self.ingestCommitter.claimIndexing() else { return }
         let job = ConnectionWorkers.Job(
             run: { database in self.runIndexingSlice(database) },
-            fail: { _ in self.ingestCommitter.finishIndexing() }
+            fail: { _ in self.ingestCommitter.finishIndexing(ran: false) }
         )
         if let refusal = self.writer.submit(job) { job.fail(refusal) }
     }
@@ -53,13 +53,15 @@ extension SQLiteStore {
         let delay = self.configuration.indexIdleDelay
         let nanoseconds = max(Int(delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000), 0)
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [weak self] in
-            guard let self, self.ingestCommitter.groupCommits == generation else { return }
+            // A pause: no group commit since, and none waiting or running (a long commit is not a pause; the next
+            // group commit arms a new check).
+            guard let self, self.ingestCommitter.isIdle(since: generation) else { return }
             self.scheduleIndexing()
         }
     }
 
     private func runIndexingSlice(_ database: Database) {
-        self.ingestCommitter.finishIndexing()
+        self.ingestCommitter.finishIndexing(ran: true)
         let generation = self.ingestCommitter.groupCommits
         do {
             let indexed = try database.transaction(.immediate) { database in
@@ -67,7 +69,7 @@ extension SQLiteStore {
             }
             let tail = try Self.tailEvents(database)
             guard indexed > 0, tail > 0 else { return }
-            if tail >= Int64(self.configuration.maximumTailEvents) || self.ingestCommitter.groupCommits == generation {
+            if tail >= Int64(self.configuration.maximumTailEvents) || self.ingestCommitter.isIdle(since: generation) {
                 // Still over the bound, or still paused: keep going (behind whatever else waits for the writer).
                 self.scheduleIndexing()
             }

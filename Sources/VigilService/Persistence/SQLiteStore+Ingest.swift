@@ -22,6 +22,7 @@ final class IngestCommitter: Sendable {
         var drainQueued = false
         var indexingQueued = false
         var groupCommits: UInt64 = 0
+        var indexingSlices = 0
     }
 
     private let state = Mutex(State())
@@ -74,6 +75,13 @@ final class IngestCommitter: Sendable {
 
     var groupCommits: UInt64 { self.state.withLock { $0.groupCommits } }
 
+    /// True when no group commit finished since `generation` and no batch waits or is being committed.
+    func isIdle(since generation: UInt64) -> Bool {
+        self.state.withLock { state in
+            state.groupCommits == generation && state.queue.isEmpty && !state.drainQueued
+        }
+    }
+
     /// True when the caller should queue an indexing slice: none is queued yet.
     func claimIndexing() -> Bool {
         self.state.withLock { state in
@@ -84,9 +92,15 @@ final class IngestCommitter: Sendable {
     }
 
     /// The queued indexing slice started (or could not be queued): the next one may be queued.
-    func finishIndexing() {
-        self.state.withLock { $0.indexingQueued = false }
+    func finishIndexing(ran: Bool) {
+        self.state.withLock { state in
+            state.indexingQueued = false
+            if ran { state.indexingSlices += 1 }
+        }
     }
+
+    /// Indexing slices started so far (for tests and diagnostics).
+    var indexingSlices: Int { self.state.withLock { $0.indexingSlices } }
 
     /// Batches queued and not yet taken by a drain: what the server holds in memory for the writer.
     var queuedBatches: Int { self.state.withLock { $0.queue.count } }
