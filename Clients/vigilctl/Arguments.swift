@@ -17,15 +17,18 @@ struct Arguments {
     var options: [String: String] = [:]
 
     /// Boolean flags: they take no value.
-    static let flags: Set<String> = ["json", "all", "password-stdin", "key-from-line"]
+    static let flags: Set<String> = [
+        "json", "all", "password-stdin", "key-from-line", "disable", "enable", "reset-password", "help", "no-progress",
+    ]
 
     init(_ arguments: [String], environment: [String: String]) throws(UsageError) {
         if let server = environment["VIGIL_SERVER"], !server.isEmpty { self.server = server }
         if let ca = environment["VIGIL_CA"], !ca.isEmpty { self.ca = ca }
         var index = 0
         while index < arguments.count {
-            let argument = arguments[index]
+            var argument = arguments[index]
             index += 1
+            if argument == "-h" { argument = "--help" }
             guard argument.hasPrefix("--"), argument.count > 2 else {
                 self.words.append(argument)
                 continue

@@ -1,10 +1,17 @@
-// The commands of vigilctl. Each reads its flags, makes the calls through VigilClient, and prints with Printing;
-// errors are thrown (RPCError from the server, UsageError for the command line) and reported by main.
+// The commands of vigilctl: this file dispatches and holds what every command shares (ids, passwords, time ranges,
+// ordering, paging, output); each command group has its own file. Errors are thrown (RPCError from the server,
+// UsageError for the command line, ConflictError for a stale alert update) and reported by main.
 import Foundation
 import Glibc
 import VigilAPI
 import VigilClient
 import VigilRPC
+
+/// An UpdateAlert refused as ABORTED (stale version), with the alert's current state for the person to decide.
+struct ConflictError: Error {
+    let error: RPCError
+    let current: String
+}
 
 struct Commands {
     let arguments: Arguments
@@ -12,29 +19,35 @@ struct Commands {
     let sessions: SessionFile
     let environment: [String: String]
 
-    static let usage = """
-        usage: vigilctl [--server HOST:PORT] [--ca FILE] [--json] COMMAND
-          login --username U [--password-stdin]     log in; tokens kept in $VIGIL_CONFIG_DIR (mode 0600)
-          logout | whoami | health
-          events list [--severity S,..] [--type T] [--source S] [--since T] [--until T] [--order F|-F] [--limit N] [--all]
-          events get ID
-          events ingest FILE|- [--key-from-line] [--batch-size N]   JSON lines, see README
-          alerts list [--status S,..] [--severity S,..] [--type T] [--source S] [--since T] [--until T] [--order F|-F]
-                      [--limit N] [--all]
-          alerts get ID
-          alerts update ID --status open|acknowledged|resolved [--version V]
-          users create --username U --role admin|analyst|agent [--password-stdin]
-          users list [--role R] [--limit N] [--all]
-        defaults: --server 127.0.0.1:7443 (VIGIL_SERVER), --ca ./vigil-data/tls/cert.pem (VIGIL_CA)
-        """
+    static let commands: [String: Set<String>] = [
+        "login": [], "logout": [], "whoami": [], "health": [], "stats": [],
+        "events": ["list", "get", "ingest"],
+        "alerts": ["list", "get", "update", "ack", "resolve", "reopen"],
+        "users": ["create", "update", "list", "get"],
+    ]
+
+    /// Refuses an unknown command before anything connects, with the help of its group.
+    static func checkUsage(_ arguments: Arguments) throws(UsageError) {
+        let words = arguments.words
+        guard let group = words.first, let subcommands = Self.commands[group] else {
+            throw UsageError("unknown command \"\(words.first ?? "")\"; vigilctl --help lists every command")
+        }
+        if !subcommands.isEmpty && (words.count < 2 || !subcommands.contains(words[1])) {
+            let what = words.count < 2 ? "\(group) needs a command" : "unknown command \"\(group) \(words[1])\""
+            throw UsageError("\(what)\n\n\(Help.group(group) ?? Help.full)")
+        }
+    }
+
+    var json: Bool { self.arguments.json }
 
     func out(_ text: String) { if !text.isEmpty { print(text) } }
+    func out(_ value: JSON) { print(value.text) }
 
     func run() async throws {
         let words = self.arguments.words
         switch (words.first, words.dropFirst().first) {
         case ("login", _): try await self.login()
-        case ("logout", _):
+        case ("logout", _):  // main handles a plain logout without connecting
             try self.arguments.allow([])
             self.client.logout()
             self.out("logged out of \(self.arguments.server)")
@@ -42,38 +55,49 @@ struct Commands {
             try self.arguments.allow([])
             let response = try await self.client.whoAmI()
             guard let user = response.user else { throw RPCError(code: .internal, message: "no user in the answer") }
-            self.out(Printing.users([user], json: self.arguments.json))
+            if self.json { self.out(CanonicalJSON.wrapping("user", CanonicalJSON.user(user))) } else { self.out(Printing.users([user])) }
         case ("health", _):
             try self.arguments.allow([])
-            self.out(Printing.name(try await self.client.healthCheck().protoName, prefix: "SERVING_STATUS_"))
-        case ("events", "list"): try await self.listEvents()
-        case ("events", "get"):
+            let status = try await self.client.healthCheck()
+            if self.json {
+                var object = JSONObject()
+                object.enumeration("status", status.protoName, isDefault: false)
+                self.out(object.json)
+            } else {
+                self.out(Printing.name(status.protoName, prefix: "SERVING_STATUS_"))
+            }
+        case ("stats", _):
             try self.arguments.allow([])
-            let response = try await self.client.getEvent(id: try self.id(at: 2))
-            guard let event = response.event else { throw RPCError(code: .internal, message: "no event in the answer") }
-            self.out(self.arguments.json ? Printing.json(Printing.eventObject(event)) : Printing.events([event], json: false))
+            let stats = try await self.client.getStats()
+            if self.json { self.out(CanonicalJSON.stats(stats)) } else { self.out(Printing.stats(stats)) }
+        case ("events", "list"): try await self.listEvents()
+        case ("events", "get"): try await self.getEvent()
         case ("events", "ingest"): try await self.ingest()
         case ("alerts", "list"): try await self.listAlerts()
-        case ("alerts", "get"):
-            try self.arguments.allow([])
-            let response = try await self.client.getAlert(id: try self.id(at: 2))
-            guard let alert = response.alert else { throw RPCError(code: .internal, message: "no alert in the answer") }
-            self.out(Printing.alerts([alert], json: self.arguments.json))
-        case ("alerts", "update"): try await self.updateAlert()
+        case ("alerts", "get"): try await self.getAlert()
+        case ("alerts", "update"): try await self.updateAlert(status: nil)
+        case ("alerts", "ack"): try await self.updateAlert(status: .acknowledged)
+        case ("alerts", "resolve"): try await self.updateAlert(status: .resolved)
+        case ("alerts", "reopen"): try await self.updateAlert(status: .open)
         case ("users", "create"): try await self.createUser()
+        case ("users", "update"): try await self.updateUser()
         case ("users", "list"): try await self.listUsers()
-        default: throw UsageError(Self.usage)
+        case ("users", "get"): try await self.getUser()
+        default: throw UsageError(Help.full)
         }
     }
 
+    /// The numeric id at `words[index]`, and nothing after it.
     func id(at index: Int) throws -> Int64 {
-        guard self.arguments.words.count > index, let id = Int64(self.arguments.words[index]) else {
-            throw UsageError("expected a numeric ID\n\n\(Self.usage)")
+        let words = self.arguments.words
+        guard words.count > index, let id = Int64(words[index]), id > 0 else {
+            throw UsageError("expected a numeric ID\n\n\(Help.group(words.first) ?? Help.full)")
         }
+        guard words.count == index + 1 else { throw UsageError("unexpected \"\(words[index + 1])\"") }
         return id
     }
 
-    /// A password from stdin (`--password-stdin`) or the terminal, without echo.
+    /// A password from stdin (`--password-stdin`, or when stdin is not a terminal) or the terminal, without echo.
     func password(prompt: String) throws -> String {
         if self.arguments.has("password-stdin") || isatty(STDIN_FILENO) == 0 {
             guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw UsageError("no password on stdin") }
@@ -99,7 +123,16 @@ struct Commands {
     }
 
     static func alertStatus(_ text: String) -> AlertStatus? {
-        AlertStatus(protoName: "ALERT_STATUS_" + text.uppercased()).flatMap { $0 == .unspecified ? nil : $0 }
+        var name = text.uppercased()
+        if name == "ACK" || name == "ACKED" { name = "ACKNOWLEDGED" }
+        if !name.hasPrefix("ALERT_STATUS_") { name = "ALERT_STATUS_" + name }
+        return AlertStatus(protoName: name).flatMap { $0 == .unspecified ? nil : $0 }
+    }
+
+    static func role(_ text: String) -> Role? {
+        var name = text.uppercased()
+        if !name.hasPrefix("ROLE_") { name = "ROLE_" + name }
+        return Role(protoName: name).flatMap { $0 == .unspecified ? nil : $0 }
     }
 
     func timeRange() throws -> TimeRange? {
@@ -128,131 +161,19 @@ struct Commands {
         return Int32(limit)
     }
 
-    func listEvents() async throws {
-        try self.arguments.allow(["severity", "type", "source", "since", "until", "order", "limit", "all"])
-        var request = ListEventsRequest()
-        var filter = EventFilter()
-        filter.severities = try Self.list(self.arguments.option("severity"), EventLineParser.severity, what: "severity")
-        filter.eventType = self.arguments.option("type") ?? ""
-        filter.sourceName = self.arguments.option("source") ?? ""
-        filter.occurred = try self.timeRange()
-        request.filter = filter
-        if let (field, ascending) = self.order() {
-            guard let order = EventOrderField(protoName: "EVENT_ORDER_FIELD_" + field.uppercased()) else {
-                throw UsageError("--order: events order by occurred_at or severity")
-            }
-            request.orderBy = order
-            request.ascending = ascending
-        }
-        request.pageSize = try self.pageSize()
+    /// Fetches a page and with `--all` follows the next-page token to the end. JSON is streamed, one object per
+    /// line; a table is printed once at the end, so its columns line up across pages.
+    func pages<Item>(
+        fetch: (String) async throws -> (items: [Item], next: String),
+        json: (Item) -> JSON, table: ([Item]) -> String
+    ) async throws {
+        var token = ""
+        var all: [Item] = []
         repeat {
-            let response = try await self.client.listEvents(request)
-            self.out(Printing.events(response.events, json: self.arguments.json))
-            request.pageToken = response.nextPageToken
-        } while self.arguments.has("all") && !request.pageToken.isEmpty
-    }
-
-    func listAlerts() async throws {
-        try self.arguments.allow(["status", "severity", "type", "source", "since", "until", "order", "limit", "all"])
-        var request = ListAlertsRequest()
-        var filter = AlertFilter()
-        filter.statuses = try Self.list(self.arguments.option("status"), Self.alertStatus, what: "status")
-        filter.severities = try Self.list(self.arguments.option("severity"), EventLineParser.severity, what: "severity")
-        filter.eventType = self.arguments.option("type") ?? ""
-        filter.sourceName = self.arguments.option("source") ?? ""
-        filter.created = try self.timeRange()
-        request.filter = filter
-        if let (field, ascending) = self.order() {
-            guard let order = AlertOrderField(protoName: "ALERT_ORDER_FIELD_" + field.uppercased()) else {
-                throw UsageError("--order: alerts order by created_at, status or severity")
-            }
-            request.orderBy = order
-            request.ascending = ascending
-        }
-        request.pageSize = try self.pageSize()
-        repeat {
-            let response = try await self.client.listAlerts(request)
-            self.out(Printing.alerts(response.alerts, json: self.arguments.json))
-            request.pageToken = response.nextPageToken
-        } while self.arguments.has("all") && !request.pageToken.isEmpty
-    }
-
-    func updateAlert() async throws {
-        try self.arguments.allow(["status", "version"])
-        let id = try self.id(at: 2)
-        guard let text = self.arguments.option("status"), let status = Self.alertStatus(text) else {
-            throw UsageError("alerts update needs --status open|acknowledged|resolved")
-        }
-        var version = try self.arguments.integer("version")
-        if version == nil { version = try await self.client.getAlert(id: id).alert?.version }
-        let response = try await self.client.updateAlert(id: id, status: status, expectedVersion: version ?? 0)
-        guard let alert = response.alert else { throw RPCError(code: .internal, message: "no alert in the answer") }
-        self.out(Printing.alerts([alert], json: self.arguments.json))
-    }
-
-    func createUser() async throws {
-        try self.arguments.allow(["username", "role", "password-stdin"])
-        guard let username = self.arguments.option("username"), let roleText = self.arguments.option("role"),
-            let role = Role(protoName: "ROLE_" + roleText.uppercased()), role != .unspecified
-        else { throw UsageError("users create needs --username and --role admin|analyst|agent") }
-        var request = CreateUserRequest()
-        request.username = username
-        request.role = role
-        request.password = try self.password(prompt: "Password for \(username): ")
-        let response = try await self.client.createUser(request)
-        guard let user = response.user else { throw RPCError(code: .internal, message: "no user in the answer") }
-        self.out(Printing.users([user], json: self.arguments.json))
-    }
-
-    func listUsers() async throws {
-        try self.arguments.allow(["role", "limit", "all"])
-        var request = ListUsersRequest()
-        if let text = self.arguments.option("role") {
-            guard let role = Role(protoName: "ROLE_" + text.uppercased()), role != .unspecified else {
-                throw UsageError("--role must be admin, analyst or agent")
-            }
-            request.role = role
-        }
-        request.pageSize = try self.pageSize()
-        repeat {
-            let response = try await self.client.listUsers(request)
-            self.out(Printing.users(response.users, json: self.arguments.json))
-            request.pageToken = response.nextPageToken
-        } while self.arguments.has("all") && !request.pageToken.isEmpty
-    }
-
-    func ingest() async throws {
-        try self.arguments.allow(["key-from-line", "batch-size"])
-        guard self.arguments.words.count > 2 else { throw UsageError("events ingest needs FILE or -") }
-        let path = self.arguments.words[2]
-        let handle = path == "-" ? FileHandle.standardInput : try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-        let batchSize = Int(try self.arguments.integer("batch-size") ?? 500)
-        guard (1...10_000).contains(batchSize) else { throw UsageError("--batch-size must be 1 to 10000") }
-        var events: [Event] = []
-        var lines: [Int] = []
-        var refused: [EventLineError] = []
-        for result in EventLineReader(handle: handle, parser: EventLineParser(keyFromLine: self.arguments.has("key-from-line"))) {
-            switch result {
-            case .success(let item):
-                events.append(item.event)
-                lines.append(item.lineNumber)
-            case .failure(let error):
-                refused.append(error)
-            }
-        }
-        let summary = events.isEmpty ? IngestSummary() : try await self.client.ingest(events, batchSize: batchSize)
-        let rejected = refused + summary.rejections.map {
-            EventLineError(lineNumber: lines[$0.eventIndex], reason: "\(Status(code: $0.code).code): \($0.reason)")
-        }
-        if self.arguments.json {
-            self.out(Printing.json([
-                "accepted": summary.accepted, "duplicates": summary.duplicates, "alerts_created": summary.alertsCreated,
-                "rejected": rejected.sorted { $0.lineNumber < $1.lineNumber }.map { ["line": $0.lineNumber, "reason": $0.reason] },
-            ]))
-        } else {
-            self.out("accepted \(summary.accepted), duplicates \(summary.duplicates), rejected \(rejected.count), "
-                + "alerts created \(summary.alertsCreated)")
-            for error in rejected.sorted(by: { $0.lineNumber < $1.lineNumber }) { self.out("  \(error)") }
-        }
+            let (items, next) = try await fetch(token)
+            if self.json { for item in items { self.out(json(item)) } } else { all += items }
+            token = next
+        } while self.arguments.has("all") && !token.isEmpty
+        if !self.json { self.out(table(all)) }
     }
 }

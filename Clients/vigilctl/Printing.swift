@@ -1,11 +1,14 @@
-// How vigilctl shows results: aligned columns for people, or one JSON object per line with `--json` for scripts
-// (field names as in the .proto files, times in RFC 3339, enums by their lowercase names).
+// How vigilctl shows results to people: aligned columns, times in RFC 3339, enums by their lowercase short names.
+// `--json` output is CanonicalJSON's.
 import Foundation
 import VigilAPI
 import VigilClient
 
 enum Printing {
-    static func time(_ timestamp: Timestamp?) -> String { timestamp.map(RFC3339.format) ?? "-" }
+    /// To the second: enough for people reading a table (`--json` keeps the nanoseconds).
+    static func time(_ timestamp: Timestamp?) -> String {
+        timestamp.map { RFC3339.format(Timestamp(seconds: $0.seconds)) } ?? "-"
+    }
 
     static func name(_ protoName: String, prefix: String) -> String {
         protoName.hasPrefix(prefix) ? String(protoName.dropFirst(prefix.count)).lowercased() : protoName
@@ -15,39 +18,7 @@ enum Printing {
     static func status(_ value: AlertStatus) -> String { self.name(value.protoName, prefix: "ALERT_STATUS_") }
     static func role(_ value: Role) -> String { self.name(value.protoName, prefix: "ROLE_") }
 
-    static func json(_ object: [String: Any?]) -> String {
-        let present = object.compactMapValues { $0 }
-        guard let data = try? JSONSerialization.data(withJSONObject: present, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func eventObject(_ event: Event) -> [String: Any?] {
-        [
-            "id": event.id, "source_name": event.sourceName, "event_type": event.eventType,
-            "severity": self.severity(event.severity), "description": event.description,
-            "occurred_at": self.time(event.occurredAt), "received_at": self.time(event.receivedAt),
-            "submitted_by_username": event.submittedByUsername,
-            "idempotency_key": event.idempotencyKey.isEmpty ? nil : event.idempotencyKey,
-        ]
-    }
-
-    static func alertObject(_ alert: Alert) -> [String: Any?] {
-        [
-            "id": alert.id, "event_id": alert.eventId, "status": self.status(alert.status),
-            "severity": alert.event.map { self.severity($0.severity) }, "source_name": alert.event?.sourceName,
-            "event_type": alert.event?.eventType, "created_at": self.time(alert.createdAt),
-            "resolved_at": alert.resolvedAt.map(RFC3339.format), "version": alert.version,
-        ]
-    }
-
-    static func userObject(_ user: User) -> [String: Any?] {
-        [
-            "id": user.id, "username": user.username, "role": self.role(user.role), "disabled": user.disabled,
-            "created_at": self.time(user.createdAt),
-        ]
-    }
-
-    /// Columns padded to their widest cell.
+    /// Columns padded to their widest cell (the last column is not padded).
     static func table(_ header: [String], _ rows: [[String]]) -> String {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
@@ -58,31 +29,79 @@ enum Printing {
         }.joined(separator: "\n")
     }
 
-    static func events(_ events: [Event], json: Bool) -> String {
-        if json { return events.map { self.json(self.eventObject($0)) }.joined(separator: "\n") }
-        return self.table(
+    /// Free text for one cell: newlines and tabs would break the columns, long text is cut.
+    static func cell(_ text: String, limit: Int = 60) -> String {
+        let flat = text.map { $0.isNewline || $0 == "\t" ? " " : $0 }
+        return flat.count > limit ? String(flat.prefix(limit - 1)) + "…" : String(flat)
+    }
+
+    static func events(_ events: [Event]) -> String {
+        self.table(
             ["ID", "OCCURRED", "SEVERITY", "SOURCE", "TYPE", "DESCRIPTION"],
             events.map {
-                [String($0.id), self.time($0.occurredAt), self.severity($0.severity), $0.sourceName, $0.eventType,
-                 String($0.description.prefix(60))]
+                [String($0.id), self.time($0.occurredAt), self.severity($0.severity), self.cell($0.sourceName),
+                 self.cell($0.eventType), self.cell($0.description)]
             })
     }
 
-    static func alerts(_ alerts: [Alert], json: Bool) -> String {
-        if json { return alerts.map { self.json(self.alertObject($0)) }.joined(separator: "\n") }
-        return self.table(
+    static func alerts(_ alerts: [Alert]) -> String {
+        self.table(
             ["ID", "CREATED", "STATUS", "SEVERITY", "SOURCE", "TYPE", "VERSION"],
             alerts.map {
                 [String($0.id), self.time($0.createdAt), self.status($0.status),
-                 $0.event.map { self.severity($0.severity) } ?? "-", $0.event?.sourceName ?? "-",
-                 $0.event?.eventType ?? "-", String($0.version)]
+                 $0.event.map { self.severity($0.severity) } ?? "-", $0.event.map { self.cell($0.sourceName) } ?? "-",
+                 $0.event.map { self.cell($0.eventType) } ?? "-", String($0.version)]
             })
     }
 
-    static func users(_ users: [User], json: Bool) -> String {
-        if json { return users.map { self.json(self.userObject($0)) }.joined(separator: "\n") }
-        return self.table(
+    static func users(_ users: [User]) -> String {
+        self.table(
             ["ID", "USERNAME", "ROLE", "DISABLED", "CREATED"],
             users.map { [String($0.id), $0.username, self.role($0.role), $0.disabled ? "yes" : "no", self.time($0.createdAt)] })
+    }
+
+    /// `events get`: the event's fields one per line, then the alert it raised.
+    static func event(_ response: GetEventResponse) -> String {
+        guard let event = response.event else { return "" }
+        return self.table(["FIELD", "VALUE"], [
+            ["id", String(event.id)], ["source", event.sourceName], ["type", event.eventType],
+            ["severity", self.severity(event.severity)], ["occurred", self.time(event.occurredAt)],
+            ["received", self.time(event.receivedAt)],
+            ["submitted by", "\(event.submittedByUsername) (id \(event.submittedByUserId))"],
+            ["idempotency key", event.idempotencyKey.isEmpty ? "-" : event.idempotencyKey],
+            ["alert", response.alertId == 0 ? "-" : String(response.alertId)],
+            ["description", self.cell(event.description, limit: 4000)],
+        ])
+    }
+
+    /// `alerts get`: the alert, its event, and its history oldest first.
+    static func alert(_ response: GetAlertResponse) -> String {
+        guard let alert = response.alert else { return "" }
+        var text = self.alerts([alert])
+        if let event = alert.event {
+            text += "\n\nevent \(event.id) occurred \(self.time(event.occurredAt)): \(self.cell(event.description, limit: 4000))"
+        }
+        text += "\nresolved \(self.time(alert.resolvedAt)), updated \(self.time(alert.updatedAt))\n\n"
+        guard !response.history.isEmpty else { return text + "history: no changes since it was raised" }
+        text += "history:\n" + self.table(
+            ["CHANGED", "BY", "FROM", "TO", "VERSION"],
+            response.history.map {
+                [self.time($0.changedAt), $0.changedByUsername, self.status($0.fromStatus), self.status($0.toStatus),
+                 String($0.version)]
+            })
+        return text
+    }
+
+    static func stats(_ stats: GetStatsResponse) -> String {
+        var alertsBySeverity: [Severity: Int64] = [:]
+        for count in stats.alertsBySeverity { alertsBySeverity[count.severity] = count.count }
+        var text = "events \(stats.totalEvents), alerts \(stats.totalAlerts)\n\n"
+        text += self.table(
+            ["SEVERITY", "EVENTS", "ALERTS"],
+            stats.eventsBySeverity.map {
+                [self.severity($0.severity), String($0.count), String(alertsBySeverity[$0.severity] ?? 0)]
+            })
+        text += "\n\n" + self.table(["STATUS", "ALERTS"], stats.alertsByStatus.map { [self.status($0.status), String($0.count)] })
+        return text
     }
 }
