@@ -124,6 +124,8 @@ import VigilRPC
             let admin = try await fixture.userWithToken("root", .admin).token
             let ana = try await fixture.createUser("ana", .analyst)
             let tokens = try #require(try await fixture.login("ana").tokens)
+            // A call first, so the server has the caller cached when the change lands.
+            #expect(await self.whoAmI(fixture, tokens.accessToken) == .ok)
             try await self.update(fixture, admin, ana.id) { $0.disabled = true }
             #expect(await self.whoAmI(fixture, tokens.accessToken) == .unauthenticated)
             #expect(await statusCode { _ = try await self.refresh(fixture, tokens.refreshToken) } == .unauthenticated)
@@ -140,6 +142,7 @@ import VigilRPC
             let admin = try await fixture.userWithToken("root", .admin).token
             let ana = try await fixture.createUser("ana", .analyst)
             let tokens = try #require(try await fixture.login("ana").tokens)
+            #expect(await self.whoAmI(fixture, tokens.accessToken) == .ok)
             try await self.update(fixture, admin, ana.id) { $0.newPassword = "a brand new passphrase" }
             #expect(await self.whoAmI(fixture, tokens.accessToken) == .unauthenticated)
             #expect(await statusCode { _ = try await self.refresh(fixture, tokens.refreshToken) } == .unauthenticated)

@@ -2,6 +2,7 @@
 // UpdateUser. Disabling a user or resetting its password revokes every earlier token in the same transaction:
 // the epoch and revocation second move (access tokens are refused from then on) and every refresh token is revoked.
 public import VigilAPI
+import Synchronization
 import VigilSQLite
 
 extension SQLiteStore {
@@ -72,9 +73,13 @@ extension SQLiteStore {
         }
     }
 
+    public var usersChanged: UInt64 { self.userChanges.load(ordering: .acquiring) }
+
     public func updateUser(id: Int64, _ changes: UserChanges) async throws(StoreError) -> StoredUser {
         let role = try changes.role.map { role throws(StoreError) in try Self.validRole(role) }
         let now = self.clock()
+        // Bumped after the commit, also when it failed (it costs a cache miss, never a stale answer).
+        defer { self.userChanges.add(1, ordering: .releasing) }
         return try await self.write { database in
             let current = try database.queryFirst(
                 "SELECT \(Rows.userColumns) FROM users WHERE id = ?",

@@ -7,6 +7,7 @@
 // The methods are split by concern: SQLiteStore+Users, +Tokens, +Events, +Alerts, +Lists, +Maintenance; the SQL
 // they run lives next to them as constants, with every value bound as a parameter.
 import Foundation
+import Synchronization
 import VigilSQLite
 import VigilTLS
 
@@ -57,6 +58,8 @@ public final class SQLiteStore: Store {
     let readers: ConnectionWorkers
     let pageTokens: PageTokenCodec
     let ingestCommitter: IngestCommitter
+    /// Backs `usersChanged`.
+    let userChanges = Atomic<UInt64>(0)
     var clock: @Sendable () -> Int64 { self.configuration.clock }
 
     /// Opens (creating when missing) and migrates the database, then starts the writer and reader threads.

@@ -56,6 +56,10 @@ extension VigilServer {
         guard let header = metadata[Self.authorizationKey], let token = Self.bearerToken(header) else {
             throw RPCError.badToken
         }
+        // Read before the user is, so a user change committed meanwhile invalidates what is cached below.
+        let usersChanged = self.store.usersChanged
+        let now = self.configuration.clock.now()
+        if let cached = self.callers.caller(for: token, usersChanged: usersChanged, now: now) { return cached }
         let claims: TokenClaims
         do throws(TokenError) {
             claims = try self.tokens.verify(token, expecting: .access)
@@ -63,7 +67,9 @@ extension VigilServer {
             throw RPCError(code: .unauthenticated, message: RPCError.badToken.message, cause: error)
         }
         let user = try await self.currentUser(for: claims)
-        return Caller(user: user, claims: claims)
+        let caller = Caller(user: user, claims: claims)
+        self.callers.remember(caller, for: token, usersChanged: usersChanged, now: now)
+        return caller
     }
 
     /// The user a verified token names, if the token still speaks for it: the user exists, is enabled, and has not

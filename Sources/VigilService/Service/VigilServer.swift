@@ -43,6 +43,8 @@ public final class VigilServer: Sendable {
     public let configuration: Configuration
     let tokens: TokenCodec
     let validator = EventValidator()
+    /// Callers already resolved from their tokens (see CallerCache).
+    let callers = CallerCache()
     /// The live ingest stream of each producer.
     let producers = ProducerRegistry()
     /// Server-wide bound on ingest bytes waiting for the store.
