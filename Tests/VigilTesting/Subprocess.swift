@@ -1,6 +1,6 @@
 // Runs a real program (protoc, openssl, the built CLI) and captures what it printed, for tests that use an
 // external tool as an oracle.
-import Foundation
+public import Foundation
 
 public struct ProcessResult: Sendable {
     public var status: Int32
@@ -11,6 +11,18 @@ public struct ProcessResult: Sendable {
 }
 
 public enum Subprocess {
+    /// Foundation's `Process.run()` on Linux is not safe to call from two threads at once (the test run crashed in
+    /// its argument copying while several suites started programs together), so every launch in the tests takes
+    /// this lock. Only the launch: waiting for the program is not serialised.
+    private static let launchLock = NSLock()
+
+    /// Starts `process`, one launch at a time across the test process.
+    public static func launch(_ process: Process) throws {
+        launchLock.lock()
+        defer { launchLock.unlock() }
+        try process.run()
+    }
+
     /// Finds an executable on PATH, or nil when it is not installed.
     public static func which(_ name: String) -> String? {
         let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
@@ -38,7 +50,7 @@ public enum Subprocess {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
-        try process.run()
+        try Self.launch(process)
         // Drain both pipes on their own threads so a large output never deadlocks against a full pipe.
         let outBox = DataBox()
         let errBox = DataBox()

@@ -380,7 +380,7 @@ import VigilTesting
             ]
             process.environment = ["VIGIL_ADMIN_PASSWORD": IngestDurabilityTests.password]
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-            try process.run()
+            try Subprocess.launch(process)
             self.current.withLock { $0.process = process }
         }
 

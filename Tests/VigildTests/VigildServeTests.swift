@@ -45,7 +45,7 @@ import VigilTesting
         process.environment = ["VIGIL_ADMIN_PASSWORD": "correct horse battery staple"]
         let stderr = Pipe()
         process.standardError = stderr
-        try process.run()
+        try Subprocess.launch(process)
         return (process, port, stderr)
     }
 
