@@ -118,6 +118,24 @@ import VigilRPC
         }
     }
 
+    @Test("a login with a hash weaker than the server's (a Django migration) upgrades it and revokes nothing")
+    func weakHashUpgraded() async throws {
+        try await ServiceFixture.with { fixture in
+            // The fixture's pool hashes with 200 iterations; this user arrives with 100.
+            let weak = try PasswordHasher(iterations: 100).hash(servicePassword)
+            let user = try await fixture.store.createUser(NewUser(username: "migrated", role: .analyst, passwordHash: weak))
+            let first = try #require(try await fixture.login("migrated").tokens)
+            let stored = try #require(try await fixture.store.user(id: user.id))
+            #expect(stored.passwordHash.hasPrefix("pbkdf2_sha256$200$"))
+            #expect(stored.passwordHash != weak)
+            #expect(stored.tokenEpoch == user.tokenEpoch)
+            // The token issued at the upgrading login still works, and so does the password.
+            #expect(await self.whoAmI(fixture, first.accessToken) == .ok)
+            _ = try await fixture.login("migrated")
+            #expect(try await fixture.store.user(id: user.id)?.passwordHash == stored.passwordHash)
+        }
+    }
+
     @Test("disabling a user refuses its tokens at once; re-enabling lets it log in again")
     func disableRevokes() async throws {
         try await ServiceFixture.with { fixture in

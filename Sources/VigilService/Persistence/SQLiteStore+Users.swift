@@ -73,6 +73,19 @@ extension SQLiteStore {
         }
     }
 
+    public func upgradePasswordHash(userID: Int64, from oldHash: String, to newHash: String) async throws(StoreError)
+        -> Bool
+    {
+        let now = self.clock()
+        return try await self.write { database in
+            try database.execute(
+                "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?",
+                arguments: [newHash, now, userID, oldHash]
+            )
+            return database.changes > 0
+        }
+    }
+
     public var usersChanged: UInt64 { self.userChanges.load(ordering: .acquiring) }
 
     public func updateUser(id: Int64, _ changes: UserChanges) async throws(StoreError) -> StoredUser {

@@ -18,6 +18,9 @@ public protocol Store: Sendable {
     /// Applies `changes`; disabling or a password change revokes every earlier token. Unknown id: `notFound`; with
     /// `changes.keepsAnEnabledAdmin`, a change that would leave no enabled admin: `failedPrecondition`.
     func updateUser(id: Int64, _ changes: UserChanges) async throws(StoreError) -> StoredUser
+    /// Replaces a user's password hash with a stronger hash of the same password, only if it is still `oldHash`
+    /// (a concurrent reset wins); revokes nothing, since the password did not change. True when it replaced it.
+    func upgradePasswordHash(userID: Int64, from oldHash: String, to newHash: String) async throws(StoreError) -> Bool
     /// A counter that changes after every committed change to an existing user (role, disabled, password, token
     /// epoch): whoever caches what it read about users compares it to know the cache is still right.
     var usersChanged: UInt64 { get }

@@ -50,6 +50,7 @@ extension VigilServer {
             throw RPCError.badCredentials
         }
         self.throttle.recordSuccess(username: username, address: address)
+        await self.upgradeHashIfWeak(user, password: request.password)
         let refresh = try self.issue(user, .refresh, familyID: nil)
         try await RPCError.mappingStore { () throws(StoreError) in
             try await self.store.storeRefreshToken(Self.record(refresh, parent: nil))
@@ -58,6 +59,16 @@ extension VigilServer {
         response.tokens = Self.pair(access: try self.issue(user, .access, familyID: nil), refresh: refresh)
         response.user = user.user
         return response
+    }
+
+    /// A hash with fewer iterations than the pool's hasher uses (users migrated from Django arrive with older
+    /// counts) is replaced, at the one moment the password is known: a successful login. Failure to upgrade never
+    /// fails the login; the next one tries again.
+    func upgradeHashIfWeak(_ user: StoredUser, password: String) async {
+        guard self.hashingPool.hasher.needsRehash(user.passwordHash),
+            let stronger = try? await self.hashingPool.hash(password)
+        else { return }
+        _ = try? await self.store.upgradePasswordHash(userID: user.id, from: user.passwordHash, to: stronger)
     }
 
     func refresh(_ request: RefreshTokenRequest) async throws(RPCError) -> RefreshTokenResponse {
