@@ -182,3 +182,11 @@ public final class VigilClient: Sendable {
         }
     }
 }
+
+extension VigilClient {
+    /// The gRPC status name (`UNAVAILABLE`) of an error a call threw, or nil for an error that is not an RPC
+    /// status (a local one): for tools that count failures by status without importing VigilRPC.
+    public static func statusName(of error: any Error) -> String? {
+        (error as? RPCError)?.code.description
+    }
+}

@@ -9,6 +9,7 @@ struct LatencyHistogram: Sendable {
     private static let subBits = 5
 
     private var counts = [UInt64](repeating: 0, count: 64 + 58 * 32)
+    var bucketCounts: [UInt64] { self.counts }
     private(set) var total: UInt64 = 0
     private(set) var maximum: UInt64 = 0
 
@@ -30,10 +31,12 @@ struct LatencyHistogram: Sendable {
         self.maximum = max(self.maximum, other.maximum)
     }
 
-    /// The value (in nanoseconds, a bucket's midpoint) below which `fraction` of the samples lie; 0 when empty.
+    /// The value (in nanoseconds, a bucket's midpoint, or the exact maximum for the top rank) below which `fraction`
+    /// of the samples lie; 0 when empty.
     func percentile(_ fraction: Double) -> UInt64 {
         guard self.total > 0 else { return 0 }
         let rank = max(1, UInt64((Double(self.total) * fraction).rounded(.up)))
+        if rank >= self.total { return self.maximum }  // the largest sample is known exactly
         var seen: UInt64 = 0
         for (index, count) in self.counts.enumerated() where count > 0 {
             seen += count
@@ -57,5 +60,18 @@ struct LatencyHistogram: Sendable {
         let top = UInt64(offset % Self.subBuckets + Self.subBuckets)
         let width = UInt64(1) << UInt64(msb - Self.subBits)
         return top * width + width / 2
+    }
+}
+
+extension LatencyHistogram {
+    /// A bucket's width over its lowest value is at most 1/32, and a percentile is reported as the bucket's
+    /// midpoint, so it is within this fraction of the exact sample it stands for (below 64 ns, exact).
+    static let relativeError = 1.0 / 64
+
+    /// The non-empty buckets in order, as (midpoint in nanoseconds, count): the latency distribution.
+    var buckets: [(nanoseconds: UInt64, count: UInt64)] {
+        self.bucketCounts.enumerated().compactMap { index, count in
+            count == 0 ? nil : (min(Self.midpoint(index), self.maximum), count)
+        }
     }
 }

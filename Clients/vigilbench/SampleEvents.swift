@@ -13,23 +13,45 @@ struct SampleEvents {
         "port", "443", "denied", "hash", "mismatch", "on", "/etc/passwd", "after", "failed", "attempts",
     ]
 
-    private var generator: SystemRandomNumberGeneratorSeeded
+    /// How the traffic looks: distinct sources, distinct event types (at most 64), description bytes (the
+    /// shortest; up to 32 more), and the percentages of LOW, MEDIUM, HIGH and CRITICAL (summing to 100).
+    struct Shape: Sendable {
+        var sources = 1000
+        var types = 64
+        var descriptionBytes = 64
+        var severityMix = [40, 35, 20, 5]
+    }
 
-    init(seed: UInt64) { self.generator = SystemRandomNumberGeneratorSeeded(seed: seed) }
+    private var generator: SystemRandomNumberGeneratorSeeded
+    private let shape: Shape
+
+    init(seed: UInt64, shape: Shape = Shape()) {
+        self.generator = SystemRandomNumberGeneratorSeeded(seed: seed)
+        self.shape = shape
+    }
+
+    /// The source and type names a shape's traffic uses (for list filters that match it).
+    static func sourceName(_ index: UInt64) -> String { "host-\(index).dc\(index % 4)" }
+    static func eventType(_ index: UInt64) -> String {
+        "\(Self.categories[Int(index / 8)]).\(Self.actions[Int(index % 8)])"
+    }
 
     mutating func next() -> Event {
         var event = Event()
-        let source = self.generator.next() % 1000
-        event.sourceName = "host-\(source).dc\(source % 4)"
-        let category = Self.categories[Int(self.generator.next() % 8)]
-        event.eventType = "\(category).\(Self.actions[Int(self.generator.next() % 8)])"
-        switch self.generator.next() % 100 {
-        case 0..<40: event.severity = .low
-        case 40..<75: event.severity = .medium
-        case 75..<95: event.severity = .high
+        let source = self.generator.next() % UInt64(self.shape.sources)
+        event.sourceName = Self.sourceName(source)
+        // Two draws as before (category, action), so the default shape makes the same events as it always did.
+        let category = self.generator.next() % 8
+        let action = self.generator.next() % 8
+        event.eventType = Self.eventType((category * 8 + action) % UInt64(self.shape.types))
+        let mix = self.shape.severityMix
+        switch Int(self.generator.next() % 100) {
+        case ..<mix[0]: event.severity = .low
+        case ..<(mix[0] + mix[1]): event.severity = .medium
+        case ..<(mix[0] + mix[1] + mix[2]): event.severity = .high
         default: event.severity = .critical
         }
-        let target = 64 + Int(self.generator.next() % 33)
+        let target = self.shape.descriptionBytes + Int(self.generator.next() % 33)
         var description = ""
         while description.utf8.count < target {
             if !description.isEmpty { description += " " }
@@ -48,6 +70,38 @@ struct SampleEvents {
         batch.sequence = sequence
         batch.events = (0..<count).map { _ in self.next() }
         return batch
+    }
+}
+
+extension SampleEvents.Shape {
+    static let names: Set<String> = ["sources", "types", "event-size", "severity-mix"]
+    static let usage = """
+          --sources N          distinct source names (default 1000)
+          --types N            distinct event types, at most 64 (default 64)
+          --event-size B       shortest description in bytes, up to 32 more (default 64: events of ~130 bytes)
+          --severity-mix L,M,H,C  percentages of LOW, MEDIUM, HIGH, CRITICAL (default 40,35,20,5)
+        """
+
+    init(_ options: CommandLineOptions) throws(UsageError) {
+        self.init()
+        self.sources = try options.int("sources", default: 1000, range: 1...10_000_000)
+        self.types = try options.int("types", default: 64, range: 1...64)
+        self.descriptionBytes = try options.int("event-size", default: 64, range: 1...60_000)
+        if let text = options.string("severity-mix") {
+            let parts = text.split(separator: ",").compactMap { Int($0) }
+            guard parts.count == 4, parts.allSatisfy({ $0 >= 0 }), parts.reduce(0, +) == 100 else {
+                throw UsageError("--severity-mix must be four percentages summing to 100, e.g. 40,35,20,5")
+            }
+            self.severityMix = parts
+        }
+    }
+
+    /// The flags that make this shape again (mixed hands its shape to the ingest it runs).
+    var arguments: [String] {
+        [
+            "--sources", "\(self.sources)", "--types", "\(self.types)", "--event-size", "\(self.descriptionBytes)",
+            "--severity-mix", self.severityMix.map(String.init).joined(separator: ","),
+        ]
     }
 }
 

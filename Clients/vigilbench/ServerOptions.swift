@@ -1,6 +1,7 @@
 // The flags every network subcommand shares: which server, which CA to trust, and how to log in. The password
 // comes from an environment variable named on the command line, never from argv, where `ps` would show it.
 import Foundation
+import VigilAPI
 import VigilClient
 
 struct ServerOptions {
@@ -47,6 +48,47 @@ struct ServerOptions {
             throw UsageError("environment variable \(name) is not set")
         }
         return value
+    }
+}
+
+extension ServerOptions {
+    /// The user a run sends as, after `login`: the one given, or the agent `--create-agent` made.
+    struct Credentials: Sendable {
+        let username: String
+        let password: String
+    }
+
+    /// Connects `count` clients sharing one login; with `createAgent`, first creates a fresh agent user (random
+    /// name and password) as the given (admin) user and logs every client in as that agent. Setup errors throw.
+    func connect(
+        _ connector: VigilConnector, count: Int, createAgent: Bool
+    ) async throws -> (clients: [VigilClient], credentials: Credentials) {
+        var credentials = Credentials(username: self.username, password: try self.password())
+        let first = try await connector.connect()
+        try await first.authenticate(username: credentials.username, password: credentials.password)
+        if createAgent {
+            credentials = try await Self.createAgent(first)
+            try await first.authenticate(username: credentials.username, password: credentials.password)
+        }
+        var clients = [first]
+        for _ in 1..<max(count, 1) { clients.append(try await connector.connect(tokens: first.tokens)) }
+        return (clients, credentials)
+    }
+
+    /// CreateUser with role agent, a random `bench-agent-…` name and a random 32-character password.
+    static func createAgent(_ admin: VigilClient) async throws -> Credentials {
+        func hex(_ bytes: Int) -> String {
+            var generator = SystemRandomNumberGenerator()
+            return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }
+                .joined()
+        }
+        var request = CreateUserRequest()
+        request.username = "bench-agent-\(hex(6))"
+        request.password = hex(16)
+        request.role = .agent
+        _ = try await admin.createUser(request)
+        FileHandle.standardError.write(Data("vigilbench: created agent user \(request.username)\n".utf8))
+        return Credentials(username: request.username, password: request.password)
     }
 }
 

@@ -7,7 +7,12 @@ let usage = """
       codec        protobuf encode/decode throughput of an EventBatch (no server needed)
       echo         RPC throughput and latency against vigild: unary, streaming or one-way (sink) calls
       connections  server memory per idle TLS connection
-      ingest       durable ingest throughput and ack latency (IngestEvents through the ingest session)
+      ingest       durable ingest throughput and ack latency (IngestEvents through the ingest session);
+                   --find-max --slo-p99 MS finds the highest arrival rate within a p99 SLO
+      list         ListAlerts / ListEvents latency per call, with random filters
+      mixed        ListAlerts latency while ingest runs at a fixed rate (and, with --logins N, logins too)
+    ingest, list and mixed share --warmup, --json, --html, --compare BASELINE.json [--tolerance PCT]: the exit
+    status is 1 when throughput dropped or p99 rose past the tolerance, 2 on usage or setup errors.
     Run `vigilbench COMMAND --help` for the options of a command.
     """
 
@@ -41,13 +46,28 @@ do {
         if rest.contains("--help") {
             print(IngestBenchmark.usage)
         } else {
-            try await IngestBenchmark(CommandLineOptions(rest)).run()
+            try await IngestBenchmark(CommandLineOptions(rest, booleanFlags: IngestBenchmark.booleanFlags)).run()
+        }
+    case "list":
+        if rest.contains("--help") {
+            print(ListBenchmark.usage)
+        } else {
+            try await ListBenchmark(CommandLineOptions(rest)).run()
+        }
+    case "mixed":
+        if rest.contains("--help") {
+            print(MixedBenchmark.usage)
+        } else {
+            try await MixedBenchmark(CommandLineOptions(rest, booleanFlags: ["create-agent"])).run()
         }
     case "--help", "-h", "help":
         print(usage)
     default:
         throw UsageError("unknown command '\(command)'\n\(usage)")
     }
+} catch let regression as RegressionError {
+    FileHandle.standardError.write(Data("vigilbench: \(regression)\n".utf8))
+    exit(1)
 } catch {
     FileHandle.standardError.write(Data("vigilbench: \(error)\n".utf8))
     exit(2)
