@@ -202,6 +202,45 @@ import VigilTesting
         #expect(counts.allSatisfy { $0 == counts.first })
     }
 
+    @Test("a tail left over the bound when ingest stops is indexed in the pause that follows")
+    func tailOverBoundDrainsAfterIngest() async throws {
+        let directory = try TemporaryDirectory(prefix: "vigil-indexer")
+        var configuration = SQLiteStore.Configuration(path: directory.file("vigil.db"))
+        // Groups of one 50-event batch, slices of 45 while the tail is over 40: the tail grows 5 per group, and
+        // after the last group's slice it is over 0 and under the bound, with the drain that finds the queue empty
+        // still queued behind that slice (the case that used to leave the tail unindexed until the next ingest).
+        configuration.maximumGroupEvents = 50
+        configuration.maximumTailEvents = 40
+        configuration.indexSliceEvents = 45
+        configuration.indexIdleDelay = .milliseconds(20)
+        let store = try SQLiteStore(configuration: configuration)
+        defer { store.close() }
+        let producer = randomProducer()
+        let (results, sink) = AsyncStream.makeStream(of: Result<IngestOutcome, StoreError>.self)
+        for sequence in 1...7 {
+            store.submitIngest(
+                IngestBatch(
+                    producerID: producer, sequence: UInt64(sequence), submitter: agent,
+                    events: (0..<50).map { _ in makeEvent(.high) })
+            ) { sink.yield($0) }
+        }
+        var acked = 0
+        for await result in results {
+            if case .success(.stored) = result { acked += 1 }
+            if acked == 7 { break }
+        }
+        let tail = {
+            try await store.withWriterConnection { database in try SQLiteStore.tailEvents(database) }
+        }
+        let end = ContinuousClock.now + .seconds(10)
+        var left = try await tail()
+        while left > 0 && ContinuousClock.now < end {
+            try await Task.sleep(for: .milliseconds(20))
+            left = try await tail()
+        }
+        #expect(left == 0)
+    }
+
     // MARK: Helpers
 
     func split(_ fixture: StoreFixture) async throws -> (indexed: Int64, tail: Int64) {

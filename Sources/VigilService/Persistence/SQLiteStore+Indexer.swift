@@ -49,7 +49,7 @@ extension SQLiteStore {
     }
 
     /// Queues a slice after `indexIdleDelay` if no group commit happened meanwhile.
-    private func scheduleIndexingAfterPause(since generation: UInt64) {
+    func scheduleIndexingAfterPause(since generation: UInt64) {
         let delay = self.configuration.indexIdleDelay
         let nanoseconds = max(Int(delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000), 0)
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [weak self] in

@@ -152,7 +152,14 @@ extension SQLiteStore {
 
     /// Commits one group on the writer thread, completes its batches, and queues the next drain if more arrived.
     private func drainIngest(_ database: Database) {
-        guard let group = self.ingestCommitter.takeGroup() else { return }
+        guard let group = self.ingestCommitter.takeGroup() else {
+            // The queue ran dry: ingest has stopped, so a tail left behind (an indexing slice that ran while this
+            // drain was still queued saw no pause) is indexed once the pause lasts.
+            if ((try? Self.tailEvents(database)) ?? 0) > 0 {
+                self.scheduleIndexingAfterPause(since: self.ingestCommitter.groupCommits)
+            }
+            return
+        }
         self.configuration.beforeIngestCommit?()
         let now = self.clock()
         let results: [Result<IngestOutcome, StoreError>]
