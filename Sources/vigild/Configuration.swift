@@ -16,6 +16,8 @@ struct Configuration: Sendable {
     var refreshTokenLifetime: Duration = .seconds(604_800)
     /// Days after which events whose alert is absent or resolved are deleted; 0 keeps everything.
     var retentionDays = 0
+    /// Unindexed events past which indexing runs between ingest commits (docs/STORAGE.md).
+    var indexTailMax = 200_000
     var maxConnections = 10_000
     var maxStreams = 100
     var maxMessageBytes = 4 * 1024 * 1024
@@ -71,6 +73,13 @@ extension Option {
         },
         Option(name: "retention-days", valueName: "N", help: "delete events older than N days without an open alert; 0 keeps all (default 0)") {
             $0.retentionDays = try integer($1, "retention-days", 0...36_500)
+        },
+        Option(
+            name: "index-tail-max", valueName: "N",
+            help: "unindexed events past which indexing interleaves with ingest: lower keeps lists faster under load, "
+                + "higher acks longer bursts at full speed (default 200000)"
+        ) {
+            $0.indexTailMax = try integer($1, "index-tail-max", 1_000...10_000_000)
         },
         Option(name: "max-connections", valueName: "N", help: "connections served at once (default 10000)") {
             $0.maxConnections = try integer($1, "max-connections", 1...1_000_000)

@@ -19,6 +19,7 @@ struct Service {
     static func open(_ configuration: Configuration, _ directory: DataDirectory) throws -> Service {
         var storeConfiguration = SQLiteStore.Configuration(path: configuration.resolvedDatabasePath)
         storeConfiguration.pageTokenKey = try Self.pageTokenKey(directory.tokenSecret)
+        storeConfiguration.maximumTailEvents = configuration.indexTailMax
         let store = try SQLiteStore(configuration: storeConfiguration)
         var serverConfiguration = VigilServer.Configuration(tokenSecret: directory.tokenSecret)
         serverConfiguration.accessTokenLifetime = configuration.accessTokenLifetime.components.seconds

@@ -18,6 +18,7 @@ import VigilTesting
         #expect(configuration.refreshTokenLifetime == .seconds(604_800))
         #expect(configuration.maxMessageBytes == 4 * 1024 * 1024)
         #expect(configuration.retentionDays == 0)
+        #expect(configuration.indexTailMax == 200_000)
     }
 
     @Test("the environment sets options and a flag overrides its variable")
@@ -29,6 +30,7 @@ import VigilTesting
         #expect(fromEnvironment.listen.description == "[::1]:9000")
         let overridden = try Configuration.parse(flags: ["--max-streams", "9", "--listen=0.0.0.0:7000"], environment: environment)
         #expect(overridden.maxStreams == 9)
+        #expect(try Configuration.parse(flags: [], environment: ["VIGIL_INDEX_TAIL_MAX": "50000"]).indexTailMax == 50_000)
         #expect(overridden.listen.description == "0.0.0.0:7000")
     }
 
@@ -36,6 +38,7 @@ import VigilTesting
         (["--bogus"], [:], "unknown option --bogus"),
         (["--max-streams"], [:], "--max-streams needs a value"),
         (["--max-streams", "0"], [:], "--max-streams: \"0\" is not a whole number from 1"),
+        (["--index-tail-max", "10"], [:], "--index-tail-max: \"10\" is not a whole number from 1000"),
         (["--idle-timeout", "ten"], [:], "--idle-timeout: \"ten\" is not a whole number"),
         (["--listen", "localhost"], [:], "--listen: \"localhost\" is not HOST:PORT"),
         (["--tls-cert", "/c.pem"], [:], "--tls-cert and --tls-key go together"),
