@@ -179,7 +179,10 @@ extension SQLiteStore {
         let indexed = try Self.listStatement(query, after: after, limit: limit)
         let tailPlan = try Self.alertPlan(query, after: after, driver: nil)
         let tail = (
-            sql: tailPlan.sql(select: "SELECT \(Rows.alertColumns) FROM alerts a JOIN events e ON e.id = a.event_id"),
+            // Filtered and sorted on the alert rows alone (they carry every filtered column), joined to their
+            // events only for the page: the tail's cost is a scan of alerts, not of alerts joined to events.
+            sql: "SELECT \(Rows.alertColumns) FROM ("
+                + tailPlan.sql(select: "SELECT a.* FROM alerts a") + ") a JOIN events e ON e.id = a.event_id",
             arguments: tailPlan.arguments.map(\.sqliteValue) + [SQLiteValue.integer(Int64(limit + 1))]
         )
         // Result columns: 1 id, 3 status, 4 created_at, 11 the event's severity (Rows.alertColumns).
