@@ -39,9 +39,13 @@ extension SQLiteStore {
     }
 
     public func deleteEvents(occurredBefore cutoff: Int64) async throws(StoreError) -> RetentionResult {
-        // Retention walks indexed rows: index the tail first (work the indexer would do anyway), a slice at a time.
-        let slice = self.configuration.indexSliceEvents
-        while try await self.write({ database in try Self.indexSlice(database, rows: slice) }) > 0 {}
+        // Retention walks indexed rows: index the tail first (work the indexer would do anyway), a slice at a time,
+        // as much of it as there was when the pass began (ingest meanwhile must not keep the pass going forever).
+        let slice = max(self.configuration.indexSliceEvents, 1)
+        let tail = try await self.write { database in try Self.tailEvents(database) }
+        for _ in 0..<((Int(tail) + slice - 1) / slice) {
+            guard try await self.write({ database in try Self.indexSlice(database, rows: slice) }) > 0 else { break }
+        }
         var total = RetentionResult(events: 0, alerts: 0, alertChanges: 0)
         while true {
             let chunk = try await self.write { database in try Self.deleteChunk(database, before: cutoff) }
