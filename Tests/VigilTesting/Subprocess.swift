@@ -11,9 +11,9 @@ public struct ProcessResult: Sendable {
 }
 
 public enum Subprocess {
-    /// Foundation's `Process.run()` on Linux is not safe to call from two threads at once (the test run crashed in
-    /// its argument copying while several suites started programs together), so every launch in the tests takes
-    /// this lock. Only the launch: waiting for the program is not serialised.
+    /// For the few tests that need a `Process` they can signal (a running vigild). Foundation's `Process.run()`
+    /// crashes now and then on this toolchain (see Spawn.swift), so `run` below does not use it; launches that must,
+    /// take this lock so at least two never overlap.
     private static let launchLock = NSLock()
 
     /// Starts `process`, one launch at a time across the test process.
@@ -40,32 +40,8 @@ public enum Subprocess {
         stdin: [UInt8] = [],
         currentDirectory: String? = nil
     ) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try Self.launch(process)
-        // Drain both pipes on their own threads so a large output never deadlocks against a full pipe.
-        let outBox = DataBox()
-        let errBox = DataBox()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { outBox.data = output.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: group) { errBox.data = errors.fileHandleForReading.readDataToEndOfFile() }
-        if !stdin.isEmpty { try input.fileHandleForWriting.write(contentsOf: stdin) }
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        group.wait()
-        return ProcessResult(
-            status: process.terminationStatus,
-            stdout: [UInt8](outBox.data),
-            stderr: [UInt8](errBox.data)
-        )
+        let result = try Spawn.run(executable, arguments, stdin: stdin, currentDirectory: currentDirectory)
+        return ProcessResult(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 
     /// `run` for async tests: waits on a thread of its own, not on one of Swift's cooperative threads (two on this
@@ -88,7 +64,3 @@ public enum Subprocess {
     }
 }
 
-/// Written by one drain thread and read after `group.wait()`, which orders the two accesses.
-private final class DataBox: @unchecked Sendable {
-    var data = Data()
-}
