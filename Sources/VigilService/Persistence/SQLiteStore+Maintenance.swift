@@ -67,8 +67,7 @@ extension SQLiteStore {
         // Oldest first along events_by_time; an event whose alert is not RESOLVED keeps both.
         let victims = try database.query(
             """
-            SELECT e.id, e.occurred_at, e.severity, e.source_name, e.event_type, e.submitted_by_user_id,
-                e.idempotency_key, a.id, a.created_at, a.status
+            SELECT e.id, e.submitted_by_user_id, e.idempotency_key, a.id
             FROM events_by_time x CROSS JOIN events e ON e.id = x.id LEFT JOIN alerts a ON a.event_id = e.id
             WHERE x.occurred_at < ? AND (a.id IS NULL OR a.status = 3)
             ORDER BY x.occurred_at LIMIT ?
@@ -76,10 +75,8 @@ extension SQLiteStore {
             arguments: [cutoff, Self.retentionChunk]
         ) { row in
             (
-                event: row.int64(at: 0), occurredAt: row.int64(at: 1), severity: row.int64(at: 2),
-                source: try row.string(at: 3) ?? "", type: try row.string(at: 4) ?? "", submitter: row.int64(at: 5),
-                key: try row.string(at: 6), alert: row.isNull(at: 7) ? nil : row.int64(at: 7),
-                createdAt: row.int64(at: 8), status: row.int64(at: 9)
+                event: row.int64(at: 0), submitter: row.int64(at: 1), key: try row.string(at: 2),
+                alert: row.isNull(at: 3) ? nil : row.int64(at: 3)
             )
         }
         var result = RetentionResult(events: 0, alerts: 0, alertChanges: 0)
@@ -87,43 +84,35 @@ extension SQLiteStore {
             if let alert = victim.alert {
                 try database.execute("DELETE FROM alert_changes WHERE alert_id = ?", arguments: [alert])
                 result.alertChanges += database.changes
+                try Self.deleteIndexRows(database, of: "alerts", id: alert)
                 try database.execute("DELETE FROM alerts WHERE id = ?", arguments: [alert])
                 result.alerts += database.changes
-                let created = victim.createdAt
-                try database.execute("DELETE FROM alerts_by_time WHERE created_at = ? AND id = ?", arguments: [created, alert])
-                try database.execute(
-                    "DELETE FROM alerts_by_status WHERE status = ? AND created_at = ? AND id = ?",
-                    arguments: [victim.status, created, alert])
-                try database.execute(
-                    "DELETE FROM alerts_by_severity WHERE severity = ? AND created_at = ? AND id = ?",
-                    arguments: [victim.severity, created, alert])
-                try database.execute(
-                    "DELETE FROM alerts_by_source WHERE source_name = ? AND created_at = ? AND id = ?",
-                    arguments: [victim.source, created, alert])
-                try database.execute(
-                    "DELETE FROM alerts_by_type WHERE event_type = ? AND created_at = ? AND id = ?",
-                    arguments: [victim.type, created, alert])
             }
+            try Self.deleteIndexRows(database, of: "events", id: victim.event)
             try database.execute("DELETE FROM events WHERE id = ?", arguments: [victim.event])
             result.events += database.changes
-            let occurred = victim.occurredAt
-            try database.execute(
-                "DELETE FROM events_by_time WHERE occurred_at = ? AND id = ?", arguments: [occurred, victim.event])
-            try database.execute(
-                "DELETE FROM events_by_severity WHERE severity = ? AND occurred_at = ? AND id = ?",
-                arguments: [victim.severity, occurred, victim.event])
-            try database.execute(
-                "DELETE FROM events_by_source WHERE source_name = ? AND occurred_at = ? AND id = ?",
-                arguments: [victim.source, occurred, victim.event])
-            try database.execute(
-                "DELETE FROM events_by_type WHERE event_type = ? AND occurred_at = ? AND id = ?",
-                arguments: [victim.type, occurred, victim.event])
             if let key = victim.key {
                 try database.execute(
                     "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?", arguments: [victim.submitter, key])
             }
         }
         return result
+    }
+
+    /// Deletes the index rows of one row of `table` (before the row itself: its columns name them), for every index
+    /// table the indexer derives from it, each a primary-key lookup.
+    private static func deleteIndexRows(_ database: Database, of table: String, id: Int64) throws {
+        for (indexed, indexes) in Self.indexTables where indexed == table {
+            for index in indexes {
+                let delete = try database.cachedStatement(
+                    """
+                    DELETE FROM \(index.name) WHERE (\(index.columns)) IN
+                        (SELECT \(index.columns) FROM \(table) WHERE id = ?)
+                    """
+                )
+                try delete.execute(arguments: [id])
+            }
+        }
     }
 
     /// Row counts by `column`: from the index table for indexed rows, from `table` for the tail above the
