@@ -102,5 +102,27 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(name: "ArchitectureTests", dependencies: ["VigilTesting"], swiftSettings: settings),
+
+        // Reliability proof (docs/RELIABILITY.md): tools that attack a real vigild, and the CI-sized runs of them.
+        .executableTarget(
+            name: "vigil-crashtest",
+            dependencies: ["VigilClient", "VigilAPI", "VigilRPC", "VigilWire", "VigilPOSIX"],
+            path: "Tests/Tools/vigil-crashtest",
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "vigil-hostile",
+            dependencies: ["VigilClient", "VigilAPI", "VigilRPC", "VigilWire", "VigilNet", "VigilTLS", "VigilPOSIX"],
+            path: "Tests/Tools/vigil-hostile",
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "ReliabilityTests",
+            dependencies: [
+                "vigild", "vigil-crashtest", "vigil-hostile", "VigilClient", "VigilAPI", "VigilRPC", "VigilPOSIX",
+                "VigilTLS", "VigilTesting",
+            ],
+            swiftSettings: settings
+        ),
     ]
 )

@@ -1,0 +1,2 @@
+// Placeholder: the hostile-client tool (docs/RELIABILITY.md) is written here.
+print("vigil-hostile: not built yet")
