@@ -110,6 +110,13 @@ public final class Database {
         Int(sqlite3_changes64(self.connection.handle))
     }
 
+    /// True when SQLite opened the main database read-only: asked to (`.readOnly`), or because the file or its
+    /// filesystem refused write access, in which case SQLite falls back to reading silently and every write fails
+    /// with SQLITE_READONLY for the connection's whole life.
+    public var isReadOnly: Bool {
+        sqlite3_db_readonly(self.connection.handle, "main") == 1
+    }
+
     /// True inside BEGIN...COMMIT: SQLite is not in autocommit mode.
     public var isInTransaction: Bool {
         sqlite3_get_autocommit(self.connection.handle) == 0

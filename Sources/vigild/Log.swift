@@ -1,8 +1,9 @@
 // vigild's log: one JSON object per line on stderr, {"time": RFC 3339 UTC, "level", "msg", fields...}, so log
 // shippers parse it without a grammar of ours. A line is built whole and handed to one write(2), so lines from
 // different threads never interleave (stderr writes below PIPE_BUF are atomic on pipes).
-// Lines are rare (start, stop, one per retention pass; nothing per request), so a plain blocking write(2), even
-// from the retention task, cannot starve the cooperative pool; a per-request log would need a writer thread.
+// Lines are rare (start, stop, one per retention pass, a few per storage failure streak; nothing per request), so a
+// plain blocking write(2), even from the retention task or the store's writer thread, cannot starve the cooperative
+// pool or stall ingest; a per-request log would need a writer thread.
 //
 // Secrets stay out: messages are fixed phrases and fields are named values chosen at each call site; nothing logs a
 // request, a token or a password. The one documented exception is the generated first-admin password, logged once
@@ -10,6 +11,7 @@
 // to learn it (set VIGIL_ADMIN_PASSWORD to avoid it).
 import Foundation
 import Glibc
+import VigilService
 
 enum Log {
     enum Level: String, Sendable {
@@ -38,6 +40,29 @@ enum Log {
 
     static func error(_ message: String, _ fields: KeyValuePairs<String, Value> = [:]) {
         self.write(.error, message, fields)
+    }
+
+    /// The store's background failures and recoveries (a full disk, a read-only file: see StoreReport), already
+    /// thinned to a few lines per failure streak by the store. Errors carry SQLite's message and the SQL text,
+    /// never bound values.
+    @Sendable static func store(_ report: StoreReport) {
+        switch report {
+        case .ingestCommitFailed(let error, let failures):
+            Self.error("ingest group commit failed; batches answered UNAVAILABLE", [
+                "error": .string(error.description), "failures_in_a_row": .integer(Int64(failures)),
+            ])
+        case .ingestCommitRecovered(let failures):
+            Self.info("ingest group commits succeed again", ["failures_in_a_row": .integer(Int64(failures))])
+        case .indexingFailed(let error, let failures, let retryIn):
+            let (seconds, attoseconds) = retryIn.components
+            let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+            Self.error("indexing slice failed; retrying", [
+                "error": .string(error.description), "failures_in_a_row": .integer(Int64(failures)),
+                "retry_in_ms": .integer(milliseconds),
+            ])
+        case .indexingRecovered(let failures):
+            Self.info("indexing succeeds again", ["failures_in_a_row": .integer(Int64(failures))])
+        }
     }
 
     static func write(_ level: Level, _ message: String, _ fields: KeyValuePairs<String, Value>) {

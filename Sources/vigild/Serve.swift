@@ -12,6 +12,15 @@ enum Serve {
     /// the server's lifetime, and that must be the main thread, never one of the cooperative pool's (two here).
     @MainActor
     static func run(_ configuration: Configuration, _ directory: DataDirectory, _ service: Service) async throws {
+        // SQLite opens a file it may not write read-only without an error, and that connection never writes again,
+        // even once the filesystem is writable: serving would answer every batch (and every login) UNAVAILABLE until
+        // a restart. Refusing to start says what is wrong at once, and a supervisor's restart is what recovers.
+        guard service.store.isWritable else {
+            throw ConfigurationError(
+                "the database \(configuration.resolvedDatabasePath) can only be opened read-only (a read-only "
+                    + "filesystem or file): refusing to serve, no event could be stored; "
+                    + "make it writable and start again")
+        }
         // Signals become readiness on a descriptor before anything else starts, so none is lost to the default
         // action; a peer closing while we write must never kill the process.
         let signals = try SignalSource([.interrupt, .terminate])

@@ -20,6 +20,7 @@ struct Service {
         var storeConfiguration = SQLiteStore.Configuration(path: configuration.resolvedDatabasePath)
         storeConfiguration.pageTokenKey = try Self.pageTokenKey(directory.tokenSecret)
         storeConfiguration.maximumTailEvents = configuration.indexTailMax
+        storeConfiguration.report = Log.store
         let store = try SQLiteStore(configuration: storeConfiguration)
         var serverConfiguration = VigilServer.Configuration(tokenSecret: directory.tokenSecret)
         serverConfiguration.accessTokenLifetime = configuration.accessTokenLifetime.components.seconds

@@ -8,6 +8,7 @@ import Synchronization
 import Testing
 import VigilAPI
 import VigilRPC
+import VigilSQLite
 
 @testable import VigilService
 
@@ -45,6 +46,37 @@ import VigilRPC
             #expect(try await fixture.store.count("events") == 4)
             let state = try await fixture.store.producer(id: producer)
             #expect(state?.lastSequence == 3)
+        }
+    }
+
+    @Test("a full database ends the stream with UNAVAILABLE, acks nothing unstored, and the resend commits later")
+    func fullDatabaseIsUnavailable() async throws {
+        try await ServiceFixture.with { fixture in
+            let agent = try await fixture.userWithToken("probe", .agent).token
+            let producer = randomProducer()
+            let big = (0..<500).map { index in
+                var event = makeAPIEvent(.high)
+                event.description = "full-\(index) " + String(repeating: "y", count: 300)
+                return event
+            }
+            _ = try await self.stream(fixture, agent, producer, [.batch(1, [makeAPIEvent(.low)])])
+            try await fixture.store.withWriterConnection { database in
+                let pages = try database.queryFirst("PRAGMA page_count") { $0.int64(at: 0) } ?? 0
+                try database.execute("PRAGMA max_page_count = \(pages)")
+            }
+            let refused = await rpcError {
+                _ = try await self.stream(fixture, agent, producer, [.batch(2, big), .batch(3, big)])
+            }
+            #expect(refused?.code == .unavailable, "\(String(describing: refused))")
+            #expect(try await fixture.store.count("events") == 1)
+            #expect(try await fixture.store.producer(id: producer)?.lastSequence == 1)
+            try await fixture.store.withWriterConnection { database in
+                try database.execute("PRAGMA max_page_count = 1073741823")
+            }
+            let resent = try await self.stream(fixture, agent, producer, [.batch(2, big), .batch(3, big)])
+            #expect(resent.ready == 1)
+            #expect(resent.acks.map(\.accepted) == [500, 500])
+            #expect(try await fixture.store.count("events") == 1_001)
         }
     }
 

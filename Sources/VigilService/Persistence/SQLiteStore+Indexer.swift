@@ -11,6 +11,12 @@
 // a pause queues the next while the pause lasts, so an idle store drains its tail.
 // A slice's index rows and its new watermark commit together, so in any snapshot a row is either indexed (at or
 // below the mark) or in the tail (above it), never both and never neither.
+//
+// Failures (a full disk, a read-only file, an I/O error): the slice rolls back, so nothing is half-indexed; the
+// failure is reported (`Configuration.report`, at most once per doubling of the streak) and the slice is retried
+// on a timer with exponential backoff (`indexRetryInitialDelay`...`indexRetryMaximumDelay`), whatever ingest does:
+// an idle store catches up once space returns, and while the streak lasts group commits and pauses queue no slice,
+// so a failing indexer neither spins nor makes every commit pay for a slice that cannot succeed.
 import Dispatch
 import VigilSQLite
 
@@ -26,12 +32,21 @@ extension SQLiteStore {
         return try range.firstRow { row in row.int64(at: 0) } ?? 0
     }
 
-    /// Queues an indexing slice unless one is queued already.
-    func scheduleIndexing(force: Bool = false) {
-        guard self.ingestCommitter.claimIndexing() else { return }
+    /// Queues an indexing slice unless one is queued already or indexing backs off after a failure (`isRetry`: the
+    /// backoff timer's own call, which may).
+    func scheduleIndexing(isRetry: Bool = false) {
+        guard self.ingestCommitter.claimIndexing(isRetry: isRetry) else { return }
         let job = ConnectionWorkers.Job(
             run: { database in self.runIndexingSlice(database) },
-            fail: { _ in self.ingestCommitter.finishIndexing(ran: false) }
+            fail: { error in
+                self.ingestCommitter.finishIndexing(ran: false)
+                // A retry refused by a full writer queue must not end the retries: while indexing backs off, only
+                // the timer queues slices. (After shutdown nothing is retried.)
+                if isRetry && error.code == .overloaded {
+                    let failures = self.ingestCommitter.indexingFailures
+                    self.armIndexingRetry(after: self.indexRetryDelay(afterFailures: failures))
+                }
+            }
         )
         if let refusal = self.writer.submit(job) { job.fail(refusal) }
     }
@@ -50,9 +65,8 @@ extension SQLiteStore {
 
     /// Queues a slice after `indexIdleDelay` if no group commit happened meanwhile.
     func scheduleIndexingAfterPause(since generation: UInt64) {
-        let delay = self.configuration.indexIdleDelay
-        let nanoseconds = max(Int(delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000), 0)
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [weak self] in
+        DispatchQueue.global().asyncAfter(deadline: .now() + Self.dispatchInterval(self.configuration.indexIdleDelay)) {
+            [weak self] in
             // A pause: no group commit since, and none waiting or running (a long commit is not a pause; the next
             // group commit arms a new check).
             guard let self, self.ingestCommitter.isIdle(since: generation) else { return }
@@ -60,13 +74,53 @@ extension SQLiteStore {
         }
     }
 
+    private static func dispatchInterval(_ delay: Duration) -> DispatchTimeInterval {
+        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+        return .nanoseconds(Int(clamping: max(nanoseconds, 0)))
+    }
+
+    /// The wait before retry number `failures` (1, 2...): the initial delay doubled per failure, capped.
+    func indexRetryDelay(afterFailures failures: Int) -> Duration {
+        let initial = self.configuration.indexRetryInitialDelay
+        let maximum = self.configuration.indexRetryMaximumDelay
+        var delay = initial
+        for _ in 1..<max(failures, 1) {
+            delay *= 2
+            if delay >= maximum { return maximum }
+        }
+        return min(delay, maximum)
+    }
+
+    /// Queues a retry slice after `delay` (the store may be gone by then: then nothing happens).
+    private func armIndexingRetry(after delay: Duration) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + Self.dispatchInterval(delay)) { [weak self] in
+            self?.scheduleIndexing(isRetry: true)
+        }
+    }
+
     private func runIndexingSlice(_ database: Database) {
         self.ingestCommitter.finishIndexing(ran: true)
         let generation = self.ingestCommitter.groupCommits
+        let indexed: Int
         do {
-            let indexed = try database.transaction(.immediate) { database in
+            indexed = try database.transaction(.immediate) { database in
                 try Self.indexSlice(database, rows: self.configuration.indexSliceEvents)
             }
+        } catch {
+            // Nothing indexed (the transaction rolled back): back off and retry on a timer, since neither a pause
+            // (none may come) nor the next group commit (it may never come) can be relied on to try again.
+            let failure = StoreError.from(error)
+            let failures = self.ingestCommitter.recordIndexingFailure()
+            let delay = self.indexRetryDelay(afterFailures: failures)
+            if Self.isReportable(failures) {
+                self.configuration.report?(.indexingFailed(failure, failures: failures, retryIn: delay))
+            }
+            self.armIndexingRetry(after: delay)
+            return
+        }
+        let ended = self.ingestCommitter.recordIndexingSuccess()
+        if ended > 0 { self.configuration.report?(.indexingRecovered(failures: ended)) }
+        do {
             let tail = try Self.tailEvents(database)
             guard indexed > 0, tail > 0 else { return }
             if tail >= Int64(self.configuration.maximumTailEvents) || self.ingestCommitter.isIdle(since: generation) {
@@ -74,7 +128,7 @@ extension SQLiteStore {
                 self.scheduleIndexing()
             }
         } catch {
-            // Nothing indexed (the transaction rolled back); the next group commit tries again.
+            // The slice committed; only reading the tail failed. The next group commit or pause looks again.
         }
     }
 

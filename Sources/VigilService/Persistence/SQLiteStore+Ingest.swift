@@ -23,6 +23,11 @@ final class IngestCommitter: Sendable {
         var indexingQueued = false
         var groupCommits: UInt64 = 0
         var indexingSlices = 0
+        /// Indexing slices failed in a row (0 while indexing works): while above 0 only the retry timer queues a
+        /// slice, so a full disk costs one failed slice per backoff step, not one per group commit or pause.
+        var indexingFailures = 0
+        /// Group commits failed in a row, for reporting a failure streak once and its end once.
+        var commitFailures = 0
     }
 
     private let state = Mutex(State())
@@ -82,12 +87,46 @@ final class IngestCommitter: Sendable {
         }
     }
 
-    /// True when the caller should queue an indexing slice: none is queued yet.
-    func claimIndexing() -> Bool {
+    /// True when the caller should queue an indexing slice: none is queued yet, and indexing is not backing off
+    /// after a failure (then only the retry timer, `isRetry`, may queue one).
+    func claimIndexing(isRetry: Bool = false) -> Bool {
         self.state.withLock { state in
             guard !state.indexingQueued else { return false }
+            guard state.indexingFailures == 0 || isRetry else { return false }
             state.indexingQueued = true
             return true
+        }
+    }
+
+    /// Counts a failed slice; returns the failures in a row, this one included.
+    func recordIndexingFailure() -> Int {
+        self.state.withLock { state in
+            state.indexingFailures += 1
+            return state.indexingFailures
+        }
+    }
+
+    /// Counts a slice that committed; returns the failures in a row it ends (0 when there were none).
+    func recordIndexingSuccess() -> Int {
+        self.state.withLock { state in
+            defer { state.indexingFailures = 0 }
+            return state.indexingFailures
+        }
+    }
+
+    /// Failed indexing slices in a row (for tests and diagnostics).
+    var indexingFailures: Int { self.state.withLock { $0.indexingFailures } }
+
+    /// Counts a group commit that failed (true) or committed (false); returns the failures in a row, this one
+    /// included, when it failed, or the streak it ends (0 when there was none) when it committed.
+    func recordCommitOutcome(failed: Bool) -> Int {
+        self.state.withLock { state in
+            if failed {
+                state.commitFailures += 1
+                return state.commitFailures
+            }
+            defer { state.commitFailures = 0 }
+            return state.commitFailures
         }
     }
 
@@ -167,9 +206,22 @@ extension SQLiteStore {
             results = try database.transaction(.immediate) { database in
                 try group.map { pending in try Self.commit(database, pending.batch, receivedAt: now) }
             }
+            let ended = self.ingestCommitter.recordCommitOutcome(failed: false)
+            if ended > 0 {
+                self.configuration.report?(.ingestCommitRecovered(failures: ended))
+                // Writes work again (space returned): an indexer backing off after the same failure retries now
+                // rather than at the end of a backoff that may have grown to `indexRetryMaximumDelay`.
+                if self.ingestCommitter.indexingFailures > 0 { self.scheduleIndexing(isRetry: true) }
+            }
         } catch {
+            // Rolled back: no batch of the group is stored, so none is acked; each stream ends with the failure
+            // (UNAVAILABLE for a full disk, a read-only file or an I/O error: safe to resend, see StoreError+SQLite).
             let failure = StoreError.from(error)
             results = group.map { _ in .failure(failure) }
+            let failures = self.ingestCommitter.recordCommitOutcome(failed: true)
+            if Self.isReportable(failures) {
+                self.configuration.report?(.ingestCommitFailed(failure, failures: failures))
+            }
         }
         for (pending, result) in zip(group, results) { pending.completion(result) }
         self.afterGroupCommit(database)
@@ -208,6 +260,12 @@ extension SQLiteStore {
             batch.producerID, batch.submitter.userID, Int64(bitPattern: batch.sequence), receivedAt,
         ])
         return .success(.stored(outcomes))
+    }
+
+    /// Failure streaks are reported on their 1st, 2nd, 4th, 8th... failure: an operator learns at once that the
+    /// disk is full, and a server retried against a full disk for hours logs a few dozen lines, not one per retry.
+    static func isReportable(_ failures: Int) -> Bool {
+        failures > 0 && failures & (failures - 1) == 0
     }
 
     static func producerState(_ database: Database, _ id: [UInt8]) throws -> ProducerState? {

@@ -39,6 +39,13 @@ public final class SQLiteStore: Store {
         public var maximumTailEvents = 200_000
         /// How long ingest must pause before the indexer moves the tail (see SQLiteStore+Indexer).
         public var indexIdleDelay: Duration = .milliseconds(100)
+        /// First wait before retrying a failed indexing slice (a full disk, a read-only file); doubled per failure in
+        /// a row up to `indexRetryMaximumDelay`. See SQLiteStore+Indexer.
+        public var indexRetryInitialDelay: Duration = .milliseconds(500)
+        public var indexRetryMaximumDelay: Duration = .seconds(30)
+        /// Told about failure streaks of the group committer and the indexer and about their end (StoreReport), on
+        /// the writer thread: keep it short (vigild writes one log line).
+        public var report: (@Sendable (StoreReport) -> Void)?
         /// Runs on the writer thread before each ingest group commit: a test hook that slows the writer on purpose.
         public var beforeIngestCommit: (@Sendable () -> Void)?
         /// Now, in nanoseconds since the Unix epoch (UTC); replaceable so tests control time.
@@ -58,6 +65,11 @@ public final class SQLiteStore: Store {
     let readers: ConnectionWorkers
     let pageTokens: PageTokenCodec
     let ingestCommitter: IngestCommitter
+    /// False when the writer connection could only open the file read-only (a read-only filesystem or file):
+    /// SQLite then falls back to reading without an error, and every write of this store's life fails with
+    /// SQLITE_READONLY (UNAVAILABLE), even after the filesystem becomes writable again. A server should refuse to
+    /// start on such a store (a restart is what recovers); offline readers such as backup can still use it.
+    public let isWritable: Bool
     /// Backs `usersChanged`.
     let userChanges = Atomic<UInt64>(0)
     var clock: @Sendable () -> Int64 { self.configuration.clock }
@@ -75,6 +87,7 @@ public final class SQLiteStore: Store {
                 path: configuration.path,
                 options: .init(access: .readWriteCreate, busyTimeout: configuration.busyTimeout)
             )
+            self.isWritable = !writer.isReadOnly
             try writer.setJournalMode(.wal)
             try writer.setSynchronous(.full)
             try writer.setForeignKeys(true)

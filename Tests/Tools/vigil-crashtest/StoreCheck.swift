@@ -1,0 +1,108 @@
+// The verdict, read from the database file with the sqlite3 CLI after vigild stopped (rows are the truth: one row
+// per event in `events`, one per alert in `alerts`): every acknowledged event stored, none stored twice, none
+// stored that was never sent, and every HIGH/CRITICAL event with exactly one alert (and no alert on anything else).
+// The API's GetStats, read before the stop, must count the same (it reads the index tables plus the tail).
+import Foundation
+
+struct StoreCheck: CustomStringConvertible {
+    var acked = 0
+    var stored = 0
+    var missing = 0
+    var duplicates = 0
+    /// Stored events never handed to the server: impossible unless descriptions are corrupted.
+    var phantoms = 0
+    /// Stored events sent but never acknowledged (a session that gave up): allowed, reported.
+    var storedUnacked = 0
+    var highOrCritical = 0
+    var alerts = 0
+    /// HIGH/CRITICAL events without exactly one alert, and alerts on LOW/MEDIUM or missing events.
+    var wrongAlerts = 0
+    var examples: [String] = []
+
+    var passed: Bool { self.missing == 0 && self.duplicates == 0 && self.phantoms == 0 && self.wrongAlerts == 0 }
+
+    var description: String {
+        "\(self.acked) events acked, \(self.stored) stored, \(self.missing) missing, \(self.duplicates) duplicates, "
+            + "\(self.alerts) alerts for \(self.highOrCritical) high/critical"
+            + (self.wrongAlerts > 0 ? " (\(self.wrongAlerts) wrong)" : "")
+            + (self.phantoms > 0 ? ", \(self.phantoms) never sent" : "")
+    }
+
+    static func sqlite3() -> String? {
+        for candidate in ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3", "/bin/sqlite3"]
+        where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return nil
+    }
+
+    /// Lines printed by sqlite3 for `sql` on `database`.
+    static func query(_ database: String, _ sql: String) throws -> [Substring] {
+        guard let sqlite3 = Self.sqlite3() else {
+            throw System.Failure(description: "the sqlite3 CLI is not installed")
+        }
+        let result = try System.run(sqlite3, ["-batch", "-noheader", database, sql])
+        guard result.status == 0 else {
+            throw System.Failure(description: "sqlite3 \(sql): status \(result.status): \(result.output.prefix(500))")
+        }
+        return result.output.split(separator: "\n", omittingEmptySubsequences: true)
+    }
+
+    /// Events above the indexer's watermark (0 once the indexer caught up); readable while vigild runs (WAL).
+    static func tail(_ database: String) throws -> Int {
+        let sql = """
+            SELECT max(0, coalesce((SELECT max(id) FROM events), 0)
+                - (SELECT indexed_through FROM index_marks WHERE name = 'events'));
+            """
+        return Int(try Self.query(database, sql).first ?? "") ?? -1
+    }
+
+    static func run(_ database: String, _ ledger: Ledger) throws -> StoreCheck {
+        var check = StoreCheck()
+        let streams = ledger.count
+        var seen = (0..<streams).map { Array(repeating: UInt8(0), count: ledger.sent($0) + 1) }
+        for line in try Self.query(database, "SELECT description FROM events;") {
+            check.stored += 1
+            guard let (stream, index) = Ledger.parse(line), stream >= 0, stream < streams,
+                index < ledger.sent(stream)
+            else {
+                check.phantoms += 1
+                if check.examples.count < 5 { check.examples.append("never sent: \(line)") }
+                continue
+            }
+            if seen[stream][index] > 0 {
+                check.duplicates += 1
+                if check.examples.count < 5 { check.examples.append("twice: \(line)") }
+            }
+            seen[stream][index] &+= 1
+            if index >= ledger.acked(stream) { check.storedUnacked += 1 }
+        }
+        for stream in 0..<streams {
+            let acked = ledger.acked(stream)
+            check.acked += acked
+            for index in 0..<acked where seen[stream][index] == 0 {
+                check.missing += 1
+                if check.examples.count < 5 {
+                    check.examples.append("acked, not stored: \(Ledger.description(stream: stream, index: index))")
+                }
+            }
+        }
+        // Severity is stored as the enum's number: HIGH 3, CRITICAL 4. No index on alerts.event_id: group first.
+        let numbers = try Self.query(
+            database,
+            """
+            SELECT count(*) FROM events WHERE severity >= 3;
+            SELECT count(*) FROM alerts;
+            SELECT count(*) FROM events e LEFT JOIN (SELECT event_id, count(*) AS n FROM alerts GROUP BY event_id) a
+                ON a.event_id = e.id WHERE e.severity >= 3 AND coalesce(a.n, 0) != 1;
+            SELECT count(*) FROM alerts a LEFT JOIN events e ON e.id = a.event_id
+                WHERE e.id IS NULL OR e.severity < 3;
+            """
+        ).map { Int($0) ?? -1 }
+        guard numbers.count == 4 else { throw System.Failure(description: "sqlite3 answered \(numbers)") }
+        check.highOrCritical = numbers[0]
+        check.alerts = numbers[1]
+        check.wrongAlerts = numbers[2] + numbers[3]
+        return check
+    }
+}
