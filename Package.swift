@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "ReliabilityTests",
             dependencies: [
-                "vigild", "vigil-crashtest", "vigil-hostile", "VigilClient", "VigilAPI", "VigilRPC", "VigilWire",
+                "vigild", "vigilbench", "vigil-crashtest", "vigil-hostile", "VigilClient", "VigilAPI", "VigilRPC", "VigilWire",
                 "VigilPOSIX", "VigilTLS", "VigilTesting",
             ],
             swiftSettings: settings
