@@ -119,8 +119,8 @@ let package = Package(
         .testTarget(
             name: "ReliabilityTests",
             dependencies: [
-                "vigild", "vigil-crashtest", "vigil-hostile", "VigilClient", "VigilAPI", "VigilRPC", "VigilPOSIX",
-                "VigilTLS", "VigilTesting",
+                "vigild", "vigilbench", "vigil-crashtest", "vigil-hostile", "VigilClient", "VigilAPI", "VigilRPC", "VigilWire",
+                "VigilPOSIX", "VigilTLS", "VigilTesting",
             ],
             swiftSettings: settings
         ),

@@ -21,6 +21,7 @@ struct EchoBenchmark {
           --warmup S           seconds to run before measuring (default 0.5)
           --message-size B     payload bytes per message (default 128)
           --mode M             unary | stream | sink (default unary)
+          --total-bytes B      sink: stop once B payload bytes were sent in all (or at the end of the duration)
           --json FILE          also write the figures as JSON
         """
 
@@ -31,6 +32,8 @@ struct EchoBenchmark {
         var calls = 0
         var messages = 0
         var payloadBytes = 0
+        /// Sink messages sent, warm-up included: what the server's count is checked against.
+        var sentMessages = 0
         var latency = LatencyHistogram()
     }
 
@@ -41,11 +44,12 @@ struct EchoBenchmark {
     let warmup: Double
     let messageSize: Int
     let mode: Mode
+    let totalBytes: Int?
     let jsonPath: String?
 
     init(_ options: CommandLineOptions) throws(UsageError) {
         try options.rejectUnknown(ServerOptions.names.union([
-            "connections", "concurrency", "duration", "warmup", "message-size", "mode", "json",
+            "connections", "concurrency", "duration", "warmup", "message-size", "mode", "json", "total-bytes",
         ]))
         self.server = try ServerOptions(options)
         self.connections = try options.int("connections", default: 1, range: 1...10_000)
@@ -57,6 +61,10 @@ struct EchoBenchmark {
             throw UsageError("--mode must be unary, stream or sink")
         }
         self.mode = mode
+        self.totalBytes = try options.string("total-bytes").map { _ throws(UsageError) in
+            try options.int("total-bytes", default: 0, range: 1...Int(Int64.max))
+        }
+        guard self.totalBytes == nil || mode == .sink else { throw UsageError("--total-bytes is for --mode sink") }
         self.jsonPath = options.string("json")
     }
 
@@ -83,6 +91,7 @@ struct EchoBenchmark {
                 merged.calls += result.calls
                 merged.messages += result.messages
                 merged.payloadBytes += result.payloadBytes
+                merged.sentMessages += result.sentMessages
                 merged.latency.merge(result.latency)
             }
             return merged
@@ -133,11 +142,13 @@ struct EchoBenchmark {
                 return result
             }
         case .sink:
+            // Each worker's share of --total-bytes, in whole messages.
+            let quota = self.totalBytes.map { ($0 / self.concurrency + max(size, 1) - 1) / max(size, 1) } ?? Int.max
             let (outcome, response) = try await client.sink { sender in
                 var result = WorkerResult()
                 var sentTotal = 0
                 var now = ContinuousClock.now
-                while now < end {
+                while now < end && sentTotal < quota {
                     let sent = now
                     try await sender.send(message)
                     now = ContinuousClock.now
@@ -150,7 +161,9 @@ struct EchoBenchmark {
             guard response.messages == UInt64(outcome.1) else {
                 throw UsageError("Sink counted \(response.messages) messages, \(outcome.1) were sent")
             }
-            return outcome.0
+            var result = outcome.0
+            result.sentMessages = outcome.1
+            return result
         }
     }
 
@@ -170,7 +183,7 @@ struct EchoBenchmark {
         func rounded(_ value: Double, _ places: Double = 1000) -> Double { (value * places).rounded() / places }
         return """
             {"mode": "\(self.mode.rawValue)", "connections": \(self.connections), "concurrency": \(self.concurrency), \
-            "message_size": \(self.messageSize), "duration_s": \(rounded(elapsed)), "calls": \(result.calls), \
+            "message_size": \(self.messageSize), "sent_bytes": \(result.sentMessages * self.messageSize), "duration_s": \(rounded(elapsed)), "calls": \(result.calls), \
             "messages": \(result.messages), "calls_per_s": \(rounded(Double(result.calls) / elapsed, 1)), \
             "messages_per_s": \(rounded(Double(result.messages) / elapsed, 1)), \
             "mb_per_s": \(rounded(Double(result.payloadBytes) / elapsed / 1e6)), \

@@ -45,6 +45,7 @@ struct HTMLReport {
                     "p99 against offered rate (find-max)", x: "offered per second", y: "ms",
                     [Series(name: "p99", colour: "#d62728", points: self.report.curve.map { ($0.offered, $0.p99) })]))
         }
+        charts += self.report.extraCharts
         let figures = self.report.json.filter { !($0.value is [Any]) && !($0.value is [String: Any]) }
             .sorted { $0.key < $1.key }
             .map { "<tr><td>\(Self.escape($0.key))</td><td>\(Self.escape("\($0.value)"))</td></tr>" }

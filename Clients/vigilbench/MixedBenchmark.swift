@@ -19,6 +19,7 @@ struct MixedBenchmark {
           --logins N           concurrent Authenticate loops (default 0)
           --duration S         seconds to measure (default 10)
           --filters F          random or none (default random), as for `vigilbench list`
+          --watch-pid PID      sample that local server's RSS and open descriptors every second (soak runs)
         \(SampleEvents.Shape.usage)
         \(ReportOptions.usage)
         """
@@ -35,12 +36,13 @@ struct MixedBenchmark {
     let duration: Double
     let filtered: Bool
     let shape: SampleEvents.Shape
+    let watchPID: Int32?
 
     init(_ options: CommandLineOptions) throws(UsageError) {
         try options.rejectUnknown(
             ServerOptions.names.union(ReportOptions.names).union([
                 "ingest-rate", "streams", "batch", "create-agent", "page-size", "concurrency", "logins", "duration",
-                "filters",
+                "filters", "watch-pid",
             ]).union(SampleEvents.Shape.names))
         self.server = try ServerOptions(options)
         self.report = try ReportOptions(options)
@@ -58,6 +60,10 @@ struct MixedBenchmark {
         default: throw UsageError("--filters must be random or none")
         }
         self.shape = try SampleEvents.Shape(options)
+        self.watchPID = try options.string("watch-pid").map { text throws(UsageError) in
+            guard let pid = Int32(text), pid > 0 else { throw UsageError("--watch-pid must be a process id") }
+            return pid
+        }
     }
 
     func run() async throws {
@@ -83,6 +89,7 @@ struct MixedBenchmark {
         let ingestRecorder = Recorder(name: "mixed ingest", warmup: warmup, start: list.start, duration: duration)
         let loginRecorder = Recorder(name: "mixed logins", warmup: warmup, start: list.start, duration: duration)
         let end = list.measureFrom + .milliseconds(Int(self.duration * 1000))
+        let watch = try self.watchPID.map { pid throws(UsageError) in try ServerWatch(pid: pid, start: list.start) }
         let live = list.startLiveLine { [logins = self.logins] in
             let ingest = ingestRecorder.tick()
             let login = loginRecorder.tick()
@@ -129,14 +136,15 @@ struct MixedBenchmark {
         list.stop()
         ingestRecorder.stop()
         loginRecorder.stop()
+        watch?.stop()
         for client in listClients + [ingestClient] + loginClients { await client.disconnect() }
         await connector.shutdown()
-        try self.summary(list: list, ingest: ingestRecorder, logins: loginRecorder, ingested: ingested)
+        try self.summary(list: list, ingest: ingestRecorder, logins: loginRecorder, ingested: ingested, watch: watch)
             .finish(self.report)
     }
 
     private func summary(
-        list: Recorder, ingest: Recorder, logins: Recorder, ingested: IngestBenchmark.StreamResult
+        list: Recorder, ingest: Recorder, logins: Recorder, ingested: IngestBenchmark.StreamResult, watch: ServerWatch?
     ) -> Report {
         func rounded(_ value: Double) -> Double { (value * 10).rounded() / 10 }
         let listState = list.snapshot
@@ -162,7 +170,8 @@ struct MixedBenchmark {
                 "\(name) errors: "
                     + state.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
-        let figures: [String: Any] = [
+        if let watch { print(watch.summaryLine(after: self.report.warmup)) }
+        var figures: [String: Any] = [
             "page_size": self.pageSize, "concurrency": self.concurrency, "duration_s": rounded(list.measuredSeconds),
             "calls": listState.ops, "calls_per_s": rounded(calls), "warmup_s": self.report.warmup,
             "ingest": [
@@ -176,6 +185,43 @@ struct MixedBenchmark {
                 "latency_ms": loginState.histogram.summary, "errors": loginState.errors,
             ] as [String: Any],
         ]
-        return Report(command: "mixed", figures: figures, recorder: list, throughputKey: "calls_per_s")
+        if let watch { figures["server"] = watch.figures(after: self.report.warmup) }
+        var report = Report(command: "mixed", figures: figures, recorder: list, throughputKey: "calls_per_s")
+        report.extraCharts = Self.charts(ingest: ingestState, logins: self.logins > 0 ? loginState : nil, watch: watch)
+        return report
+    }
+
+    /// The HTML page's charts beyond the list calls': ingest (and logins) per second, and the server's memory.
+    static func charts(ingest: Recorder.State, logins: Recorder.State?, watch: ServerWatch?) -> [String] {
+        typealias Series = HTMLReport.Series
+        var charts = [
+            HTMLReport.chart(
+                "Background ingest", x: "seconds", y: "events/s",
+                [Series(name: "events/s", colour: "#1f77b4", points: ingest.seconds.map { ($0.t, Double($0.events)) })]),
+            HTMLReport.chart(
+                "Ingest ack latency", x: "seconds", y: "ms",
+                [
+                    Series(name: "p50", colour: "#2ca02c", points: ingest.seconds.map { ($0.t, $0.p50) }),
+                    Series(name: "p99", colour: "#d62728", points: ingest.seconds.map { ($0.t, $0.p99) }),
+                ]),
+        ]
+        if let logins {
+            charts.append(
+                HTMLReport.chart(
+                    "Logins", x: "seconds", y: "logins/s",
+                    [Series(name: "logins/s", colour: "#8c564b", points: logins.seconds.map { ($0.t, Double($0.ops)) })]))
+        }
+        if let watch {
+            let samples = watch.all
+            charts.append(
+                HTMLReport.chart(
+                    "Server resident memory", x: "seconds", y: "MiB",
+                    [Series(name: "RSS", colour: "#9467bd", points: samples.map { ($0.t, $0.rssMiB) })]))
+            charts.append(
+                HTMLReport.chart(
+                    "Server open descriptors", x: "seconds", y: "fds",
+                    [Series(name: "fds", colour: "#17becf", points: samples.map { ($0.t, Double($0.descriptors)) })]))
+        }
+        return charts
     }
 }

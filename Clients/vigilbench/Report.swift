@@ -48,6 +48,8 @@ struct Report {
     var throughputKey: String
     /// Extra series for the HTML page, e.g. find-max's (offered rate, achieved rate, p99) steps.
     var curve: [(offered: Double, achieved: Double, p99: Double)] = []
+    /// Further SVG charts for the HTML page (mixed: ingest, logins, server memory).
+    var extraCharts: [String] = []
 
     var json: [String: Any] {
         let state = self.recorder.snapshot

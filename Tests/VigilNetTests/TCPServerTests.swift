@@ -50,7 +50,7 @@ extension LoopbackTests {
         }
 
         @Test(
-            "completes an openssl s_client handshake with -tls1_3 and refuses -tls1_2",
+            "completes an openssl s_client handshake with -tls1_3 and refuses -tls1_2 and -tls1_1",
             .enabled(if: Subprocess.which("openssl") != nil && Subprocess.which("timeout") != nil)
         )
         func opensslClient() async throws {
@@ -62,8 +62,14 @@ extension LoopbackTests {
             let legacy = try await runOffPool("timeout", ["10", "openssl", "s_client", "-connect", port, "-tls1_2"])
             #expect(legacy.status != 0 && legacy.status != 124, "\(legacy.stdoutText)")
             #expect(!legacy.stdoutText.contains("Cipher is ECDHE") && !legacy.stdoutText.contains("TLSv1.2, Cipher"))
-            try await eventually("the server to log both") {
-                server.logs.all.count == 2 && server.logs.all.allSatisfy(\.isClosed)
+            // TLS 1.1 with the client's security level lowered, so the refusal is the server's and not OpenSSL's
+            // client defaults.
+            let older = try await runOffPool(
+                "timeout", ["10", "openssl", "s_client", "-connect", port, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"])
+            #expect(older.status != 0 && older.status != 124, "\(older.stdoutText)")
+            #expect(!older.stdoutText.contains("Cipher is ECDHE") && !older.stdoutText.contains("TLSv1.1, Cipher"))
+            try await eventually("the server to log all three") {
+                server.logs.all.count == 3 && server.logs.all.allSatisfy(\.isClosed)
             }
             #expect(server.logs.all.contains { $0.errorCode == .tls })
             await server.shutdown()

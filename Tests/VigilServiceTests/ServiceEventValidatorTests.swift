@@ -136,7 +136,7 @@ import VigilAPI
         #expect(try EventValidator().validate(keyless, receivedAt: Self.now).get().idempotencyKey == nil)
     }
 
-    @Test("the ASCII fast path trims and counts exactly as the Unicode definition does")
+    @Test("the ASCII fast path trims, counts and finds blanks exactly as the Unicode definition does")
     func asciiFastPathMatchesUnicode() {
         func reference(_ text: String) -> String {
             let scalars = text.unicodeScalars
@@ -156,6 +156,7 @@ import VigilAPI
             }.joined()
             #expect(EventValidator.trimmed(text) == reference(text), "\(text.unicodeScalars.map(\.value))")
             #expect(EventValidator.scalarCount(text) == text.unicodeScalars.count)
+            #expect(EventValidator.isBlank(text) == reference(text).isEmpty, "\(text.unicodeScalars.map(\.value))")
         }
     }
 }

@@ -113,14 +113,16 @@ import VigilTesting
         #expect(compared.stdoutText.contains("REGRESSION"))
     }
 
-    @Test("mixed (ingest at a rate, ListAlerts, logins) then list (alerts and events) report sane JSON")
+    @Test("mixed (ingest at a rate, ListAlerts, logins, server watch) then list (alerts and events) report sane JSON")
     func mixedAndList() async throws {
         let server = try await Server.start()
         defer { if server.process.isRunning { server.process.terminate() } }
         let mixedJSON = server.directory.file("mixed.json")
+        let mixedHTML = server.directory.file("mixed.html")
         let mixed = try await server.vigilbench(
-            ["mixed", "--ingest-rate", "1000", "--page-size", "50", "--logins", "2", "--duration", "1.5"]
-                + ["--json", mixedJSON] + server.common)
+            ["mixed", "--ingest-rate", "1000", "--page-size", "50", "--logins", "2", "--duration", "2.5"]
+                + ["--watch-pid", "\(server.process.processIdentifier)", "--json", mixedJSON, "--html", mixedHTML]
+                + server.common)
         #expect(mixed.status == 0, "mixed: \(mixed.stderrText)")
         let figures = try VigilbenchTests.json(mixedJSON)
         #expect(VigilbenchTests.number(figures, "calls") > 0)
@@ -136,6 +138,18 @@ import VigilTesting
         #expect(VigilbenchTests.number(logins, "calls") > 0)
         #expect(Self.errors(logins)?.isEmpty == true, "\(logins)")
         #expect(!mixed.stderrText.isEmpty)  // the live line
+        // The server's memory and descriptors, sampled each second from /proc: a real process has both.
+        let watched = try #require(figures["server"] as? [String: Any])
+        #expect(VigilbenchTests.number(watched, "samples") >= 2)
+        let rss = try #require(watched["rss_mib"] as? [String: Any])
+        #expect(VigilbenchTests.number(rss, "max") > 5)
+        let fds = try #require(watched["fds"] as? [String: Any])
+        #expect(VigilbenchTests.number(fds, "end") >= 4)
+        #expect(mixed.stdoutText.contains("server \(server.process.processIdentifier): RSS"))
+        let page = try String(contentsOfFile: mixedHTML, encoding: .utf8)
+        for chart in ["Background ingest", "Ingest ack latency", "Logins", "Server resident memory"] {
+            #expect(page.contains(chart), "\(chart) chart missing")
+        }
 
         let client = try await server.admin()
         let stats = try await client.getStats()

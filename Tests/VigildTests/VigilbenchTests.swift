@@ -23,7 +23,7 @@ import VigilTesting
         (object[key] as? NSNumber)?.doubleValue ?? -1
     }
 
-    @Test("echo (unary, sink) and connections run against vigild and report positive figures")
+    @Test("echo (unary, sink, 500 connections at once) and connections run against vigild and report positive figures")
     func echoAndConnections() async throws {
         let directory = try TemporaryDirectory(prefix: "vigilbench")
         let (process, port, _) = try VigildServeTests.start(in: directory)
@@ -89,6 +89,20 @@ import VigilTesting
         await client.close()
         #expect(stats.totalEvents == 3000)
         #expect(stats.totalAlerts == Int64(Self.number(ingested, "alerts_created")))
+
+        // 500 concurrent connections, each with a call in flight at once: every call answers (a failed call ends
+        // vigilbench with an error status), and the server is still there for the next client.
+        let wideOutput = directory.file("wide.json")
+        let wide = try await vigilbench(
+            ["echo", "--mode", "unary", "--connections", "500", "--concurrency", "500", "--duration", "1.5"]
+                + ["--message-size", "64", "--json", wideOutput] + common + login)
+        #expect(wide.status == 0, "500 connections: \(wide.stderrText)")
+        let wideFigures = try Self.json(wideOutput)
+        #expect(Self.number(wideFigures, "connections") == 500)
+        #expect(Self.number(wideFigures, "calls") >= 500, "\(wideFigures)")
+        let after = try await VigildServeTests.connect(port: port, ca: ca)
+        #expect(try await after.healthCheck() == .serving)
+        await after.close()
 
         // A missing password is a usage error, not a crash or a hang.
         let missing = try await Subprocess.runOnThread(Self.binary, ["echo", "--password-env", "VIGILBENCH_UNSET_VARIABLE"] + common)

@@ -54,7 +54,7 @@ public struct EventValidator: Sendable {
                 .init(.descriptionTooLong, "description is longer than \(Self.maximumDescriptionBytes) bytes"))
         }
         let description = event.description
-        guard !Self.trimmed(description).isEmpty else {
+        guard !Self.isBlank(description) else {
             return .failure(.init(.blankDescription, "description is required"))
         }
         var occurredAt: Int64?
@@ -106,6 +106,16 @@ public struct EventValidator: Sendable {
 }
 
 extension EventValidator {
+    /// True when `text` is empty or only whitespace (as `trimmed(text).isEmpty`), deciding at the first character
+    /// that is not ASCII whitespace: a description of kilobytes is usually settled by its first byte.
+    static func isBlank(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard let first = bytes.firstIndex(where: { !Self.isASCIIWhitespace($0) }) else { return true }
+        if bytes[first] < 0x80 { return false }
+        // Non-ASCII from here on: Unicode decides (U+00A0, U+3000 and friends are whitespace too).
+        return text.unicodeScalars[first...].allSatisfy(\.properties.isWhitespace)
+    }
+
     /// The ASCII characters with Unicode's White_Space property: tab, line feed, vertical tab, form feed, carriage
     /// return and space.
     static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
