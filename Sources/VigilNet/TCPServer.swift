@@ -1,6 +1,12 @@
 // The listening side: one listener on one loop accepts, and each accepted socket goes round-robin to a loop of the
 // group, where it lives as a TLSConnection. The server keeps the live connections so it can count them against
 // its limit and close them all on shutdown; that table is the only state shared across loops, behind a Mutex.
+//
+// At the limit, a connection still in its TLS handshake is worth less than a newcomer: a slowloris client that
+// trickles its ClientHello would otherwise hold every slot for the whole handshake timeout and lock everyone out.
+// So a new connection at the limit evicts the oldest one that has been handshaking for `evictableHandshakeAge`, and
+// is refused only when no such one exists. A well-behaved client finishes its handshake in a round trip or two, far
+// below that age, so it is never evicted; a slowloris connection soon is.
 import Synchronization
 public import VigilPOSIX
 public import VigilTLS
@@ -15,12 +21,17 @@ public final class TCPServer: Sendable {
         public var tls: TLSContext
         /// Connections beyond this are accepted and closed at once (counted in `rejectedConnectionCount`), so a
         /// flood cannot exhaust descriptors or memory; the kernel backlog would otherwise fill and stall everyone.
+        /// While some connection has been in its handshake for `evictableHandshakeAge` or more, the oldest such one
+        /// is closed instead (counted in `evictedHandshakeCount`) and the newcomer is admitted.
         public var maximumConnections: Int
         /// Each accepted connection's limits, the handshake timeout included.
         public var connection: TLSConnection.Options
         public var backlog: Int32
         /// How long accepting pauses after running out of descriptors (EMFILE/ENFILE) instead of spinning.
         public var acceptPause: Duration
+        /// A connection still handshaking after this long may be evicted for a newcomer at the limit: long past any
+        /// honest handshake (milliseconds), short enough that slow ones cannot hold the slots.
+        public var evictableHandshakeAge: Duration
 
         public init(
             address: SocketAddress,
@@ -28,7 +39,8 @@ public final class TCPServer: Sendable {
             maximumConnections: Int = 10_000,
             connection: TLSConnection.Options = TLSConnection.Options(),
             backlog: Int32 = 4096,
-            acceptPause: Duration = .milliseconds(100)
+            acceptPause: Duration = .milliseconds(100),
+            evictableHandshakeAge: Duration = .seconds(1)
         ) {
             self.address = address
             self.tls = tls
@@ -36,6 +48,7 @@ public final class TCPServer: Sendable {
             self.connection = connection
             self.backlog = backlog
             self.acceptPause = acceptPause
+            self.evictableHandshakeAge = evictableHandshakeAge
         }
     }
 
@@ -45,8 +58,9 @@ public final class TCPServer: Sendable {
     public let localAddress: SocketAddress
     let makeHandler: @Sendable (TLSConnection) -> any ConnectionHandler
     let listener: Listener
-    private let connections = Mutex<[ObjectIdentifier: TLSConnection]>([:])
+    private let connections = Mutex(ConnectionTable())
     private let rejected = Atomic<Int>(0)
+    private let evicted = Atomic<Int>(0)
     let pauses = Atomic<Int>(0)
 
     /// Binds, listens and starts accepting on one loop of `group`. `makeHandler` is called on the loop that will
@@ -66,9 +80,11 @@ public final class TCPServer: Sendable {
     }
 
     /// Connections accepted and not yet closed.
-    public var connectionCount: Int { self.connections.withLock { $0.count } }
+    public var connectionCount: Int { self.connections.withLock { $0.all.count } }
     /// Connections closed at once because `maximumConnections` was reached.
     public var rejectedConnectionCount: Int { self.rejected.load(ordering: .relaxed) }
+    /// Connections still in their TLS handshake closed to make room for a newcomer at the limit.
+    public var evictedHandshakeCount: Int { self.evicted.load(ordering: .relaxed) }
     /// Times accepting paused because descriptors ran out.
     public var acceptPauseCount: Int { self.pauses.load(ordering: .relaxed) }
 
@@ -77,7 +93,7 @@ public final class TCPServer: Sendable {
     public func close(closingConnections: Bool = true) async {
         _ = try? await self.listener.eventLoop.submit { [self] in self.listener.close() }
         guard closingConnections else { return }
-        let live = self.connections.withLock { Array($0.values) }
+        let live = self.connections.withLock { Array($0.all.values) }
         for connection in live {
             connection.eventLoop.execute { connection.close() }
         }
@@ -85,12 +101,22 @@ public final class TCPServer: Sendable {
 
     /// Called on the listener's loop for each accepted socket.
     func adopt(_ socket: Socket) {
-        let admitted = self.connections.withLock { $0.count < self.configuration.maximumConnections }
+        let (admitted, victim) = self.connections.withLock { table -> (Bool, TLSConnection?) in
+            guard table.all.count >= self.configuration.maximumConnections else { return (true, nil) }
+            let bornBefore = ContinuousClock.now - self.configuration.evictableHandshakeAge
+            guard let victim = table.removeOldestHandshaking(acceptedBefore: bornBefore) else { return (false, nil) }
+            return (true, victim)
+        }
         guard admitted else {
             self.rejected.add(1, ordering: .relaxed)
             try? socket.setResetOnClose()
             try? socket.close()
             return
+        }
+        if let victim {
+            // Out of the table already (so the count stays within the limit); its socket closes on its own loop.
+            self.evicted.add(1, ordering: .relaxed)
+            victim.eventLoop.execute { victim.abort() }
         }
         let session: TLSSession
         do {
@@ -104,16 +130,55 @@ public final class TCPServer: Sendable {
         let connection = TLSConnection(
             socket: socket, tls: session, eventLoop: loop, options: self.configuration.connection, connecting: false)
         let key = ObjectIdentifier(connection)
-        self.connections.withLock { $0[key] = connection }
+        self.connections.withLock { $0.insert(connection) }
+        // Set before the connection reaches its loop, so both run there later; onActive also hears a failed
+        // handshake (the connection closed first), and removing twice is harmless.
+        connection.onActive = { [self] _ in
+            self.connections.withLock { $0.handshakeFinished(key) }
+        }
         connection.onClose = { [self] _ in
-            _ = self.connections.withLock { $0.removeValue(forKey: key) }
+            self.connections.withLock { $0.remove(key) }
         }
         let makeHandler = self.makeHandler
         let accepted = loop.execute { connection.start(makeHandler) }
         if !accepted {
-            _ = self.connections.withLock { $0.removeValue(forKey: key) }
+            self.connections.withLock { $0.remove(key) }
             try? socket.close()
         }
+    }
+}
+
+/// The live connections and, among them, those still in their TLS handshake with the order they were accepted in.
+struct ConnectionTable {
+    var all: [ObjectIdentifier: TLSConnection] = [:]
+    /// When each connection still handshaking was accepted.
+    var handshaking: [ObjectIdentifier: ContinuousClock.Instant] = [:]
+
+    mutating func insert(_ connection: TLSConnection) {
+        let key = ObjectIdentifier(connection)
+        self.all[key] = connection
+        self.handshaking[key] = .now
+    }
+
+    mutating func handshakeFinished(_ key: ObjectIdentifier) {
+        self.handshaking[key] = nil
+    }
+
+    mutating func remove(_ key: ObjectIdentifier) {
+        self.all[key] = nil
+        self.handshaking[key] = nil
+    }
+
+    /// Takes the longest-handshaking connection out of the table if it was accepted before `instant`; nil when there
+    /// is none that old. A linear scan, paid only at the limit: cheaper than keeping an ordered structure on every
+    /// accept and close.
+    mutating func removeOldestHandshaking(acceptedBefore instant: ContinuousClock.Instant) -> TLSConnection? {
+        guard let (oldest, accepted) = self.handshaking.min(by: { $0.value < $1.value }), accepted <= instant else {
+            return nil
+        }
+        let connection = self.all[oldest]
+        self.remove(oldest)
+        return connection
     }
 }
 

@@ -87,7 +87,8 @@ public final class TLSConnection: @unchecked Sendable, CustomStringConvertible {
     var idleTimer: ScheduledTimer?
     /// When bytes last moved either way; the idle timer compares against it instead of being re-armed per read.
     var lastActivity: ContinuousClock.Instant
-    /// Told once: nil when the connection became active, the error if it closed first (async connect).
+    /// Told once: nil when the connection became active, the error if it closed first (async connect; the
+    /// server's table of connections still handshaking).
     var onActive: ((ConnectionError?) -> Void)?
     /// Told once when the connection closed (the server's connection count).
     var onClose: ((TLSConnection) -> Void)?

@@ -20,9 +20,12 @@ public final class RPCServer: Sendable {
     public init(configuration: Configuration, router: Router, group: EventLoopGroup) async throws {
         let registry = RPCConnectionRegistry()
         let options = TLSConnection.Options(handshakeTimeout: configuration.handshakeTimeout)
+        // Handshakes may be evicted for newcomers at the connection limit once a quarter of their timeout has passed
+        // (at most a second): honest ones take milliseconds, and a short timeout (tests) shortens it with them.
         let tcpConfiguration = TCPServer.Configuration(
             address: configuration.address, tls: configuration.tls,
-            maximumConnections: configuration.maxConnections, connection: options)
+            maximumConnections: configuration.maxConnections, connection: options,
+            evictableHandshakeAge: min(.seconds(1), configuration.handshakeTimeout / 4))
         self.tcp = try await TCPServer(configuration: tcpConfiguration, group: group) { connection in
             RPCServerConnection(
                 connection: connection, router: router, configuration: configuration, registry: registry)

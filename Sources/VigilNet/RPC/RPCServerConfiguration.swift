@@ -9,7 +9,8 @@ extension RPCServer {
     public struct Configuration: Sendable {
         public var address: SocketAddress
         public var tls: TLSContext
-        /// Connections beyond this are accepted and closed at once (TCPServer counts them).
+        /// Connections beyond this are accepted and closed at once (TCPServer counts them), unless one has been in its
+        /// TLS handshake for a quarter of `handshakeTimeout` (at most 1 s): that one is closed for the newcomer.
         public var maxConnections: Int
         /// Streams one connection may have open; HEADERS beyond it are answered TRAILERS UNAVAILABLE ("too many
         /// concurrent streams": not processed, safe to retry), as docs/PROTOCOL.md §11 says.

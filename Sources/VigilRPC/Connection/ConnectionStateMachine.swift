@@ -4,7 +4,8 @@
 //
 // Owned here and nowhere else: SETTINGS ordering and acknowledgement, rising stream ids, the concurrency limit, the
 // connection's flow-control windows (both directions), PING/PONG, GOAWAY draining, and the guarantee that every
-// stream the application saw open is reported closed exactly once.
+// stream the application saw open is reported closed exactly once. And the flood budgets (FloodLimits): frames
+// that are valid but make us work for nothing end the connection with ENHANCE_YOUR_CALM once a peer overdoes them.
 
 /// The state of one connection, seen from one endpoint.
 public struct ConnectionStateMachine: Sendable {
@@ -49,9 +50,15 @@ public struct ConnectionStateMachine: Sendable {
     /// True after a connection error or an error GOAWAY: nothing more is received or sent.
     public private(set) var isClosed = false
 
-    public init(role: Role, localSettings: ConnectionSettings = .defaults) {
+    /// What is left of the peer's budgets for useless work (PINGs, empty frames, rapid resets).
+    public internal(set) var floodLimits: FloodLimits
+
+    public init(
+        role: Role, localSettings: ConnectionSettings = .defaults, floodLimits: FloodLimits = .default
+    ) {
         self.role = role
         self.localSettings = localSettings
+        self.floodLimits = floodLimits
     }
 
     /// The limits in force on what we receive: the defaults until the peer acknowledged ours (it may have sent
@@ -79,9 +86,13 @@ public struct ConnectionStateMachine: Sendable {
 
     // MARK: Receiving
 
-    /// Applies one frame from the peer.
-    public mutating func receive(_ frame: Frame) -> ConnectionAction {
+    /// Applies one frame from the peer. `now` feeds the flood budgets' clock; nil reads the continuous clock, and
+    /// only when a frame spends from a budget (tests pass instants to stay deterministic).
+    public mutating func receive(_ frame: Frame, at now: ContinuousClock.Instant? = nil) -> ConnectionAction {
         guard !self.isClosed else { return .none }
+        if let kind = self.floodCost(of: frame), !self.spend(kind, at: now) {
+            return self.calm(kind, after: frame.type)
+        }
         if !self.receivedSettings {
             guard case .settings = frame else {
                 return self.connectionError(.protocolError, "first frame is \(frame.type), not SETTINGS")
@@ -112,12 +123,19 @@ public struct ConnectionStateMachine: Sendable {
 
     /// Applies a decoder's refusal: a connection error closes everything; a stream error ends that one stream, and
     /// the refused DATA bytes still count against (and are credited back to) the connection window.
-    public mutating func receiveError(_ error: FrameError) -> ConnectionAction {
+    public mutating func receiveError(_ error: FrameError, at now: ContinuousClock.Instant? = nil)
+        -> ConnectionAction
+    {
         guard !self.isClosed else { return .none }
         switch error.consequence {
         case .closeConnection(let code):
             return self.connectionError(code, error.message)
         case .endStream(let id, let code):
+            // A stream refused for its own fault (headers too large or invalid, a message over the limit) was
+            // answered for nothing: the same budget as a rapid reset, or a flood of them would be free.
+            if self.role == .server, !self.spend(.streamReset, at: now) {
+                return self.calm(.streamReset, after: nil)
+            }
             var action = ConnectionAction()
             if error.flowControlledBytes > 0 {
                 guard self.chargeConnection(error.flowControlledBytes) else {
