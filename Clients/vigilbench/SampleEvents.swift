@@ -1,5 +1,10 @@
 // Realistic ingest traffic for benchmarks: 1,000 distinct sources, 64 event types, a quarter HIGH or CRITICAL,
-// descriptions of 64 to 96 bytes, so an event encodes to about 130 bytes as agents' events do.
+// descriptions of 64 to 96 bytes, so an event encodes to about 130 bytes as agents' events do, and `occurred_at`
+// within the last minute, as a live agent reports what just happened. The spread matters to storage: the list
+// indexes are ordered by occurred_at, so events from a whole day in random order scatter every index insert over
+// the whole index (the worst case, a backfill in random order: `--occurred-spread 86400`), while live events land
+// at the end of each source's range.
+import Foundation
 import VigilAPI
 
 struct SampleEvents {
@@ -20,6 +25,8 @@ struct SampleEvents {
         var types = 64
         var descriptionBytes = 64
         var severityMix = [40, 35, 20, 5]
+        /// `occurred_at` is now minus up to this many seconds, uniformly.
+        var occurredSpread = 60
     }
 
     private var generator: SystemRandomNumberGeneratorSeeded
@@ -58,10 +65,10 @@ struct SampleEvents {
             description += Self.words[Int(self.generator.next() % UInt64(Self.words.count))]
         }
         event.description = String(description.utf8.prefix(target)) ?? description
-        var occurred = Timestamp()
-        occurred.seconds = 1_764_000_000 + Int64(self.generator.next() % 86_400)
-        occurred.nanos = Int32(self.generator.next() % 1_000_000_000)
-        event.occurredAt = occurred
+        let spreadNanoseconds = UInt64(self.shape.occurredSpread) * 1_000_000_000
+        let back = spreadNanoseconds == 0 ? 0 : Int64(self.generator.next() % spreadNanoseconds)
+        let occurred = Int64(Date().timeIntervalSince1970 * 1e9) - back
+        event.occurredAt = Timestamp(seconds: occurred / 1_000_000_000, nanos: Int32(occurred % 1_000_000_000))
         return event
     }
 
@@ -74,12 +81,14 @@ struct SampleEvents {
 }
 
 extension SampleEvents.Shape {
-    static let names: Set<String> = ["sources", "types", "event-size", "severity-mix"]
+    static let names: Set<String> = ["sources", "types", "event-size", "severity-mix", "occurred-spread"]
     static let usage = """
           --sources N          distinct source names (default 1000)
           --types N            distinct event types, at most 64 (default 64)
           --event-size B       shortest description in bytes, up to 32 more (default 64: events of ~130 bytes)
           --severity-mix L,M,H,C  percentages of LOW, MEDIUM, HIGH, CRITICAL (default 40,35,20,5)
+          --occurred-spread S  occurred_at up to S seconds before now (default 60: live agents; 86400 scatters
+                               a day in random order, a backfill's worst case for the time-ordered indexes)
         """
 
     init(_ options: CommandLineOptions) throws(UsageError) {
@@ -87,6 +96,7 @@ extension SampleEvents.Shape {
         self.sources = try options.int("sources", default: 1000, range: 1...10_000_000)
         self.types = try options.int("types", default: 64, range: 1...64)
         self.descriptionBytes = try options.int("event-size", default: 64, range: 1...60_000)
+        self.occurredSpread = try options.int("occurred-spread", default: 60, range: 0...315_360_000)
         if let text = options.string("severity-mix") {
             let parts = text.split(separator: ",").compactMap { Int($0) }
             guard parts.count == 4, parts.allSatisfy({ $0 >= 0 }), parts.reduce(0, +) == 100 else {
@@ -101,6 +111,7 @@ extension SampleEvents.Shape {
         [
             "--sources", "\(self.sources)", "--types", "\(self.types)", "--event-size", "\(self.descriptionBytes)",
             "--severity-mix", self.severityMix.map(String.init).joined(separator: ","),
+            "--occurred-spread", "\(self.occurredSpread)",
         ]
     }
 }
