@@ -16,6 +16,8 @@ struct MixedBenchmark {
           --create-agent       ingest as a fresh agent user created by the (admin) user above
           --page-size N        rows per ListAlerts call (default 50)
           --concurrency W      ListAlerts calls in flight (default 1)
+          --list-rate R        ListAlerts calls per second in total, latency from the intended send time (default:
+                               closed loop, as many as the server answers; a soak wants an analyst-like pace)
           --logins N           concurrent Authenticate loops (default 0)
           --duration S         seconds to measure (default 10)
           --filters F          random or none (default random), as for `vigilbench list`
@@ -32,6 +34,7 @@ struct MixedBenchmark {
     let createAgent: Bool
     let pageSize: Int
     let concurrency: Int
+    let listRate: Double?
     let logins: Int
     let duration: Double
     let filtered: Bool
@@ -41,7 +44,8 @@ struct MixedBenchmark {
     init(_ options: CommandLineOptions) throws(UsageError) {
         try options.rejectUnknown(
             ServerOptions.names.union(ReportOptions.names).union([
-                "ingest-rate", "streams", "batch", "create-agent", "page-size", "concurrency", "logins", "duration",
+                "ingest-rate", "streams", "batch", "create-agent", "page-size", "concurrency", "list-rate", "logins",
+                "duration",
                 "filters", "watch-pid",
             ]).union(SampleEvents.Shape.names))
         self.server = try ServerOptions(options)
@@ -52,6 +56,8 @@ struct MixedBenchmark {
         self.createAgent = options.flag("create-agent")
         self.pageSize = try options.int("page-size", default: 50, range: 1...1000)
         self.concurrency = try options.int("concurrency", default: 1, range: 1...10_000)
+        self.listRate = options.string("list-rate") == nil ? nil : try options.double("list-rate", default: 0)
+        guard self.listRate.map({ $0 > 0 }) ?? true else { throw UsageError("--list-rate must be above 0") }
         self.logins = try options.int("logins", default: 0, range: 0...10_000)
         self.duration = try options.double("duration", default: 10)
         switch options.string("filters") ?? "random" {
@@ -107,7 +113,8 @@ struct MixedBenchmark {
                     await ListBenchmark.work(
                         listClients[0], kind: .alerts, pageSize: self.pageSize, filtered: self.filtered,
                         shape: self.shape,
-                        seed: UInt64(worker + 1), rate: nil, recorder: list, end: end)
+                        seed: UInt64(worker + 1), rate: self.listRate.map { $0 / Double(self.concurrency) },
+                        recorder: list, end: end)
                     return nil
                 }
             }
@@ -173,6 +180,7 @@ struct MixedBenchmark {
         if let watch { print(watch.summaryLine(after: self.report.warmup)) }
         var figures: [String: Any] = [
             "page_size": self.pageSize, "concurrency": self.concurrency, "duration_s": rounded(list.measuredSeconds),
+            "target_calls_per_s": self.listRate ?? 0,
             "calls": listState.ops, "calls_per_s": rounded(calls), "warmup_s": self.report.warmup,
             "ingest": [
                 "target_events_per_s": self.ingestRate, "events_per_s": rounded(achieved),

@@ -73,6 +73,21 @@ extension Database {
         try self.verify("cache_size", equals: -Int64(kibibytes))
     }
 
+    /// Caps the size a WAL file keeps after a checkpoint resets it (SQLite's `journal_size_limit`). Without it the
+    /// file stays as large as the biggest stretch of log it ever held, however small the log is afterwards.
+    public func setJournalSizeLimit(bytes: Int) throws(SQLiteError) {
+        precondition(bytes >= 0, "a journal size limit cannot be negative")
+        try self.execute("PRAGMA journal_size_limit = \(bytes)")
+        try self.verify("journal_size_limit", equals: Int64(bytes))
+    }
+
+    /// Checkpoints the WAL into the database once it holds `pages` pages, after a commit (`wal_autocheckpoint`).
+    public func setWALAutocheckpoint(pages: Int) throws(SQLiteError) {
+        precondition(pages > 0, "the checkpoint threshold must be positive")
+        try self.execute("PRAGMA wal_autocheckpoint = \(pages)")
+        try self.verify("wal_autocheckpoint", equals: Int64(pages))
+    }
+
     private func verify(_ name: String, equals expected: Int64) throws(SQLiteError) {
         let value = try self.pragma(name)
         guard value == .integer(expected) else {

@@ -18,6 +18,8 @@ struct Configuration: Sendable {
     var retentionDays = 0
     /// Unindexed events past which indexing runs between ingest commits (docs/STORAGE.md).
     var indexTailMax = 200_000
+    var indexSliceEvents = 20_000
+    var walCheckpointPages = 1_000
     var maxConnections = 10_000
     var maxStreams = 100
     var maxMessageBytes = 4 * 1024 * 1024
@@ -80,6 +82,20 @@ extension Option {
                 + "higher acks longer bursts at full speed (default 200000)"
         ) {
             $0.indexTailMax = try integer($1, "index-tail-max", 1_000...10_000_000)
+        },
+        Option(
+            name: "index-slice-events", valueName: "N",
+            help: "events indexed per slice: larger slices write less per event and sustain more ingest, but hold "
+                + "the writer longer and slow lists under steady ingest (default 20000)"
+        ) {
+            $0.indexSliceEvents = try integer($1, "index-slice-events", 100...10_000_000)
+        },
+        Option(
+            name: "wal-checkpoint-pages", valueName: "N",
+            help: "WAL pages after which a commit checkpoints them into the database (SQLite's wal_autocheckpoint; "
+                + "default 1000)"
+        ) {
+            $0.walCheckpointPages = try integer($1, "wal-checkpoint-pages", 100...10_000_000)
         },
         Option(name: "max-connections", valueName: "N", help: "connections served at once (default 10000)") {
             $0.maxConnections = try integer($1, "max-connections", 1...1_000_000)

@@ -20,6 +20,8 @@ struct Service {
         var storeConfiguration = SQLiteStore.Configuration(path: configuration.resolvedDatabasePath)
         storeConfiguration.pageTokenKey = try Self.pageTokenKey(directory.tokenSecret)
         storeConfiguration.maximumTailEvents = configuration.indexTailMax
+        storeConfiguration.indexSliceEvents = configuration.indexSliceEvents
+        storeConfiguration.walCheckpointPages = configuration.walCheckpointPages
         storeConfiguration.report = Log.store
         let store = try SQLiteStore(configuration: storeConfiguration)
         var serverConfiguration = VigilServer.Configuration(tokenSecret: directory.tokenSecret)

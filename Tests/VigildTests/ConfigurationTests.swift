@@ -19,6 +19,8 @@ import VigilTesting
         #expect(configuration.maxMessageBytes == 4 * 1024 * 1024)
         #expect(configuration.retentionDays == 0)
         #expect(configuration.indexTailMax == 200_000)
+        #expect(configuration.indexSliceEvents == 20_000)
+        #expect(configuration.walCheckpointPages == 1_000)
     }
 
     @Test("the environment sets options and a flag overrides its variable")
@@ -31,6 +33,9 @@ import VigilTesting
         let overridden = try Configuration.parse(flags: ["--max-streams", "9", "--listen=0.0.0.0:7000"], environment: environment)
         #expect(overridden.maxStreams == 9)
         #expect(try Configuration.parse(flags: [], environment: ["VIGIL_INDEX_TAIL_MAX": "50000"]).indexTailMax == 50_000)
+        let storage = try Configuration.parse(
+            flags: ["--index-slice-events", "100000", "--wal-checkpoint-pages=10000"], environment: [:])
+        #expect(storage.indexSliceEvents == 100_000 && storage.walCheckpointPages == 10_000)
         #expect(overridden.listen.description == "0.0.0.0:7000")
     }
 
@@ -39,6 +44,8 @@ import VigilTesting
         (["--max-streams"], [:], "--max-streams needs a value"),
         (["--max-streams", "0"], [:], "--max-streams: \"0\" is not a whole number from 1"),
         (["--index-tail-max", "10"], [:], "--index-tail-max: \"10\" is not a whole number from 1000"),
+        (["--index-slice-events", "0"], [:], "--index-slice-events: \"0\" is not a whole number from 100"),
+        (["--wal-checkpoint-pages", "1"], [:], "--wal-checkpoint-pages: \"1\" is not a whole number from 100"),
         (["--idle-timeout", "ten"], [:], "--idle-timeout: \"ten\" is not a whole number"),
         (["--listen", "localhost"], [:], "--listen: \"localhost\" is not HOST:PORT"),
         (["--tls-cert", "/c.pem"], [:], "--tls-cert and --tls-key go together"),
