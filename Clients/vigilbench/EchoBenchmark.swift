@@ -106,6 +106,12 @@ struct EchoBenchmark {
         }
     }
 
+    /// One stream lasts the whole run, so it gets the run's length and a minute to spare, not the client's
+    /// per-call default (30 s), which a long run or a loaded machine would exceed.
+    private var streamTimeout: Duration {
+        .milliseconds(Int64((self.warmup + self.duration) * 1000)) + .seconds(60)
+    }
+
     private func work(
         _ client: VigilClient, _ message: DiagnosticsMessage, measureFrom: ContinuousClock.Instant,
         end: ContinuousClock.Instant
@@ -125,7 +131,7 @@ struct EchoBenchmark {
             }
             return result
         case .stream:
-            return try await client.echoStream { sender, receiver in
+            return try await client.echoStream(timeout: self.streamTimeout) { sender, receiver in
                 var result = WorkerResult()
                 var now = ContinuousClock.now
                 while now < end {
@@ -144,7 +150,7 @@ struct EchoBenchmark {
         case .sink:
             // Each worker's share of --total-bytes, in whole messages.
             let quota = self.totalBytes.map { ($0 / self.concurrency + max(size, 1) - 1) / max(size, 1) } ?? Int.max
-            let (outcome, response) = try await client.sink { sender in
+            let (outcome, response) = try await client.sink(timeout: self.streamTimeout) { sender in
                 var result = WorkerResult()
                 var sentTotal = 0
                 var now = ContinuousClock.now
