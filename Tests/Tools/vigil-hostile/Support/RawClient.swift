@@ -33,18 +33,23 @@ final class RawClient {
 
     /// A plain TCP connection (no TLS yet): for connection floods and slow handshakes.
     init(tcpTo address: SocketAddress, timeout: Duration = .seconds(5)) throws {
-        let (socket, progress) = try Socket.connecting(to: address)
-        self.socket = socket
-        self.epoll = try Epoll()
+        (self.socket, self.epoll) = try Self.connected(to: address, timeout: timeout)
         self.tls = nil
-        try self.epoll.add(socket.fileDescriptor, interest: [.writable], data: 1)
+    }
+
+    /// A non-blocking socket whose connect has finished, and an epoll watching it for input.
+    private static func connected(to address: SocketAddress, timeout: Duration) throws -> (Socket, Epoll) {
+        let (socket, progress) = try Socket.connecting(to: address)
+        let epoll = try Epoll()
+        try epoll.add(socket.fileDescriptor, interest: [.writable], data: 1)
         if progress.isWouldBlock {
-            guard try self.epoll.wait(into: self.events, timeout: timeout) > 0 else {
+            guard try epoll.wait(into: Epoll.EventBuffer(capacity: 1), timeout: timeout) > 0 else {
                 throw HostileError("connect timed out")
             }
             try socket.finishConnect()
         }
-        try self.epoll.modify(socket.fileDescriptor, interest: [.readable, .readHangup], data: 1)
+        try epoll.modify(socket.fileDescriptor, interest: [.readable, .readHangup], data: 1)
+        return (socket, epoll)
     }
 
     /// A TLS connection, handshake done; with `preface`, the preface and default SETTINGS are sent as well.
@@ -52,19 +57,11 @@ final class RawClient {
         tlsTo address: SocketAddress, context: TLSContext, settings: ConnectionSettings? = .defaults,
         timeout: Duration = .seconds(5)
     ) throws {
-        let (socket, progress) = try Socket.connecting(to: address)
+        let (socket, epoll) = try Self.connected(to: address, timeout: timeout)
         self.socket = socket
-        self.epoll = try Epoll()
+        self.epoll = epoll
         let tls = try TLSSession(context: context, serverName: "127.0.0.1")
         self.tls = tls
-        try self.epoll.add(socket.fileDescriptor, interest: [.writable], data: 1)
-        if progress.isWouldBlock {
-            guard try self.epoll.wait(into: self.events, timeout: timeout) > 0 else {
-                throw HostileError("connect timed out")
-            }
-            try socket.finishConnect()
-        }
-        try self.epoll.modify(socket.fileDescriptor, interest: [.readable, .readHangup], data: 1)
         try socket.setNoDelay(true)
         try tls.handshake()
         try self.flushCiphertext(timeout: timeout)
