@@ -242,6 +242,54 @@ import VigilTesting
         #expect(left == 0)
     }
 
+    @Test(
+        "a clock stepping back never makes created_at go back, so the tail walked in id order pages in time order",
+        arguments: [false, true])
+    func clockStepBack(ascending: Bool) async throws {
+        try await StoreFixture.with { fixture in
+            let start = fixture.clock.peek
+            var expectedAlerts = 0
+            for round in 0..<6 {
+                // Every other round the clock steps an hour back; rounds 0 and 1 end up indexed, the rest in the tail.
+                if round % 2 == 1 { fixture.clock.set(start - 3_600_000_000_000 * Int64(round)) }
+                let events = (0..<5).map { index in makeEvent(index % 3 == 0 ? .low : .critical, source: "h\(index % 2)") }
+                expectedAlerts += events.filter { $0.severity == .critical }.count
+                _ = try await fixture.store.insertEvents(events, submittedBy: agent)
+                if round == 1 { try await self.moveAll(fixture) }
+            }
+            var query = AlertQuery()
+            query.ascending = ascending
+            query.pageSize = 3
+            var seen: [Alert] = []
+            while true {
+                let page = try await fixture.store.listAlerts(query)
+                seen += page.items
+                if page.nextPageToken.isEmpty { break }
+                query.pageToken = page.nextPageToken
+            }
+            #expect(seen.count == expectedAlerts)
+            #expect(Set(seen.map(\.id)).count == expectedAlerts)
+            let byID = seen.sorted { $0.id < $1.id }
+            let times = byID.map { $0.createdAt?.unixNanoseconds ?? 0 }
+            #expect(times == times.sorted(), "created_at never decreases as ids grow")
+            #expect(seen.map(\.id) == (ascending ? byID : byID.reversed()).map(\.id))
+            // The same with a filter the tail must match row by row.
+            query = AlertQuery()
+            query.ascending = ascending
+            query.sourceName = "h1"
+            query.pageSize = 2
+            var filtered: [Int64] = []
+            while true {
+                let page = try await fixture.store.listAlerts(query)
+                filtered += page.items.map(\.id)
+                if page.nextPageToken.isEmpty { break }
+                query.pageToken = page.nextPageToken
+            }
+            let expected = byID.filter { $0.event?.sourceName == "h1" }.map(\.id)
+            #expect(filtered == (ascending ? expected : expected.reversed()))
+        }
+    }
+
     // MARK: Helpers
 
     func split(_ fixture: StoreFixture) async throws -> (indexed: Int64, tail: Int64) {

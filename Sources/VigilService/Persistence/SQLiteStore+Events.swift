@@ -13,9 +13,10 @@ extension SQLiteStore {
     ) async throws(StoreError) -> [InsertOutcome] {
         for event in events { _ = try validSeverity(event.severity) }
         guard !events.isEmpty else { return [] }
-        let now = self.clock()
+        let clock = self.clock
         return try await self.write { database in
-            try Self.insertBatch(database, events, submittedBy: submitter, receivedAt: now)
+            // Read on the writer, so receive times follow the order of commits.
+            try Self.insertBatch(database, events, submittedBy: submitter, receivedAt: clock())
         }
     }
 
@@ -25,7 +26,7 @@ extension SQLiteStore {
         _ database: Database,
         _ events: [NewEvent],
         submittedBy submitter: ActingUser,
-        receivedAt: Int64
+        receivedAt clockReading: Int64
     ) throws -> [InsertOutcome] {
         let findKey = try database.cachedStatement(
             "SELECT event_id FROM idempotency_keys WHERE user_id = ? AND key = ?"
@@ -48,6 +49,7 @@ extension SQLiteStore {
             """
         )
         var ids = try IDAllocator(database)
+        let receivedAt = ids.receivedAt(clockReading)
         var outcomes: [InsertOutcome] = []
         outcomes.reserveCapacity(events.count)
         for event in events {

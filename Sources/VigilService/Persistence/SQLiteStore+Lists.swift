@@ -55,7 +55,10 @@ extension SQLiteStore {
         let indexed = try Self.listStatement(query, after: after, limit: limit)
         let tailPlan = try Self.eventPlan(query, after: after, driver: nil)
         let tail = (
-            sql: tailPlan.sql(select: "SELECT \(Rows.eventColumns) FROM events e"),
+            // The tail's ids are sorted alone and the page's rows read after: a sorter fed whole rows (with their
+            // descriptions) costs about twice as much per tail row.
+            sql: "SELECT \(Rows.eventColumns) FROM (" + tailPlan.sql(select: "SELECT e.id AS tail_id FROM events e")
+                + ") t JOIN events e ON e.id = t.tail_id",
             arguments: tailPlan.arguments.map(\.sqliteValue) + [SQLiteValue.integer(Int64(limit + 1))]
         )
         // Result columns: 1 id, 4 severity, 6 occurred_at (Rows.eventColumns).
@@ -179,10 +182,11 @@ extension SQLiteStore {
         let indexed = try Self.listStatement(query, after: after, limit: limit)
         let tailPlan = try Self.alertPlan(query, after: after, driver: nil)
         let tail = (
-            // Filtered and sorted on the alert rows alone (they carry every filtered column), joined to their
-            // events only for the page: the tail's cost is a scan of alerts, not of alerts joined to events.
-            sql: "SELECT \(Rows.alertColumns) FROM ("
-                + tailPlan.sql(select: "SELECT a.* FROM alerts a") + ") a JOIN events e ON e.id = a.event_id",
+            // Filtered and ordered on the alert rows alone (they carry every filtered column), ids only, then the
+            // page's alerts and their events read: the tail's cost is a scan of alerts, not of alerts joined to
+            // events, and no sorter holds whole rows.
+            sql: "SELECT \(Rows.alertColumns) FROM (" + tailPlan.sql(select: "SELECT a.id AS tail_id FROM alerts a")
+                + ") t JOIN alerts a ON a.id = t.tail_id JOIN events e ON e.id = a.event_id",
             arguments: tailPlan.arguments.map(\.sqliteValue) + [SQLiteValue.integer(Int64(limit + 1))]
         )
         // Result columns: 1 id, 3 status, 4 created_at, 11 the event's severity (Rows.alertColumns).
@@ -244,6 +248,14 @@ extension SQLiteStore {
         plan.add("\(column("created_at")) >= ?", query.createdFrom)
         plan.add("\(column("created_at")) < ?", query.createdBefore)
         plan.continue(after: after)
+        if !onIndex && query.order == .createdAt {
+            // In the tail, id order is created_at order (IDAllocator never lets created_at decrease as ids grow), so
+            // the newest rows are the last ids: walking them backwards stops after `limit + 1` matches instead of
+            // sorting the whole tail, which with 50,000 tail alerts cost ~35 ms a call. The continuation key
+            // bounds the walk too: a row after (created_at, id) in this order has a larger id.
+            plan.walk(by: ["a.id"])
+            if let after, let lastID = after.last { plan.add(query.ascending ? "a.id > ?" : "a.id < ?", lastID) }
+        }
         return plan
     }
 
@@ -273,11 +285,19 @@ struct KeysetPlan {
     private var conditions: [String] = []
     private(set) var arguments: [any SQLiteBindable] = []
     let keyColumns: [String]
+    /// What ORDER BY names: the key columns, unless `walk(by:)` chose columns known to give the same order.
+    private var orderColumns: [String]
     let ascending: Bool
 
     init(keyColumns: [String], ascending: Bool) {
         self.keyColumns = keyColumns
+        self.orderColumns = keyColumns
         self.ascending = ascending
+    }
+
+    /// Orders by `columns` instead of the key columns: only for rows where both give the same order.
+    mutating func walk(by columns: [String]) {
+        self.orderColumns = columns
     }
 
     /// A condition without arguments (a constant fragment).
@@ -314,7 +334,7 @@ struct KeysetPlan {
         let direction = self.ascending ? "ASC" : "DESC"
         var sql = select
         if !self.conditions.isEmpty { sql += " WHERE " + self.conditions.joined(separator: " AND ") }
-        sql += " ORDER BY " + self.keyColumns.map { "\($0) \(direction)" }.joined(separator: ", ")
+        sql += " ORDER BY " + self.orderColumns.map { "\($0) \(direction)" }.joined(separator: ", ")
         return sql + " LIMIT ?"
     }
 }
