@@ -18,7 +18,7 @@ struct Configuration: Sendable {
     var retentionDays = 0
     /// Unindexed events past which indexing runs between ingest commits (docs/STORAGE.md).
     var indexTailMax = 200_000
-    var indexSliceEvents = 20_000
+    var indexSliceEvents = 100_000
     var walCheckpointPages = 1_000
     var maxConnections = 10_000
     var maxStreams = 100
@@ -85,8 +85,8 @@ extension Option {
         },
         Option(
             name: "index-slice-events", valueName: "N",
-            help: "events indexed per slice: larger slices write less per event and sustain more ingest, but hold "
-                + "the writer longer and slow lists under steady ingest (default 20000)"
+            help: "events indexed per slice: larger slices write less to disk per event and sustain more ingest, "
+                + "smaller ones hold the writer (and the acks waiting for it) for less time (default 100000)"
         ) {
             $0.indexSliceEvents = try integer($1, "index-slice-events", 100...10_000_000)
         },

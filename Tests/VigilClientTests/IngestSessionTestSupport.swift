@@ -27,9 +27,10 @@ func ingestEvent(_ index: Int, severity: Severity = .low) -> Event {
     return event
 }
 
-/// Polls `condition` until it holds; fails the test after `timeout`.
+/// Polls `condition` until it holds; fails the test after `timeout`: generous, because the whole suite runs in
+/// parallel on two cores, where a call that takes milliseconds alone has been seen to take tens of seconds.
 func eventually(
-    timeout: Duration = .seconds(5), _ what: String, _ condition: @Sendable () -> Bool
+    timeout: Duration = .seconds(60), _ what: String, _ condition: @Sendable () -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
     while !condition() {

@@ -78,13 +78,32 @@ import VigilTesting
     }
 
     static func setReadOnly(_ store: SQLiteStore, _ readOnly: Bool) async throws {
-        try await store.withWriterConnection { database in
+        try await Self.onWriter(store) { database in
             try database.execute("PRAGMA query_only = \(readOnly ? 1 : 0)")
         }
     }
 
     static func tail(_ store: SQLiteStore) async throws -> Int64 {
-        try await store.withWriterConnection { database in try SQLiteStore.tailEvents(database) }
+        try await Self.onWriter(store) { database in try SQLiteStore.tailEvents(database) }
+    }
+
+    /// Runs `body` on the writer, waiting for room when a test's one-job writer queue is taken (by indexing steps).
+    static func onWriter<T: Sendable>(
+        _ store: SQLiteStore, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        while true {
+            let result: Result<T, StoreError>
+            do {
+                result = .success(try await store.withWriterConnection(body))
+            } catch {
+                result = .failure(error)
+            }
+            if case .failure(let error) = result, error.code == .overloaded {
+                try await Task.sleep(for: .milliseconds(5))
+                continue
+            }
+            return try result.get()
+        }
     }
 
     @Test("a full database fails the group commit UNAVAILABLE, stores nothing, reports it, and the resend commits")

@@ -290,13 +290,63 @@ import VigilTesting
         }
     }
 
+    @Test("a store made before per-index marks keeps its watermark in every index and lists the same rows")
+    func migrationToPerIndexMarks() async throws {
+        let directory = try TemporaryDirectory(prefix: "vigil-marks")
+        let path = directory.file("vigil.db")
+        // The schema as shipped up to 0004, with 30 events of which 20 indexed under the one mark per table.
+        do {
+            let database = try Database(path: path, options: .init(access: .readWriteCreate))
+            _ = try Migrator(Array(StoreSchema.migrator.migrations.prefix(4))).migrate(database)
+            for id in 1...30 {
+                try database.execute(
+                    """
+                    INSERT INTO events (id, source_name, event_type, severity, description, occurred_at, received_at,
+                        submitted_by_user_id, submitted_by_username) VALUES (?, 'h', 't', 4, 'd', ?, ?, 7, 'agent-7')
+                    """, arguments: [Int64(id), Int64(id) * 10, Int64(id) * 10])
+                try database.execute(
+                    """
+                    INSERT INTO alerts (id, event_id, status, created_at, updated_at, version, severity, source_name,
+                        event_type) VALUES (?, ?, 1, ?, ?, 1, 4, 'h', 't')
+                    """, arguments: [Int64(id), Int64(id), Int64(id) * 10, Int64(id) * 10])
+            }
+            for (table, indexes) in SQLiteStore.indexTables {
+                for index in indexes {
+                    try database.execute(
+                        "INSERT INTO \(index.name) (\(index.columns)) SELECT \(index.columns) FROM \(table) WHERE id <= 20")
+                }
+            }
+            try database.execute("UPDATE index_marks SET indexed_through = 20")
+        }
+        var configuration = SQLiteStore.Configuration(path: path)
+        configuration.indexIdleDelay = .seconds(3_600)
+        let store = try SQLiteStore(configuration: configuration)
+        defer { store.close() }
+        // Whatever the start-up step has done meanwhile, each index is at 20 or beyond and lists see all 30 once.
+        let marks = try await store.withWriterConnection { database in
+            try database.query("SELECT name, table_name, indexed_through FROM index_marks ORDER BY name") { row in
+                "\(try row.string(at: 0) ?? "")/\(try row.string(at: 1) ?? "")"
+            }
+        }
+        #expect(marks == SQLiteStore.indexTables.flatMap { table, indexes in indexes.map { "\($0.name)/\(table)" } }.sorted())
+        var events = EventQuery()
+        events.pageSize = 1000
+        #expect(try await store.listEvents(events).items.map(\.id) == Array((1...30).reversed()))
+        var alerts = AlertQuery()
+        alerts.pageSize = 1000
+        alerts.sourceName = "h"
+        #expect(try await store.listAlerts(alerts).items.map(\.id) == Array((1...30).reversed()))
+        let stats = try await store.stats()
+        #expect(stats.totalEvents == 30 && stats.totalAlerts == 30)
+    }
+
     // MARK: Helpers
 
     func split(_ fixture: StoreFixture) async throws -> (indexed: Int64, tail: Int64) {
         try await fixture.store.withWriterConnection { database in
             let indexed = try database.queryFirst("SELECT count(*) FROM events_by_time") { $0.int64(at: 0) } ?? -1
             let tail = try database.queryFirst(
-                "SELECT count(*) FROM events WHERE id > (SELECT indexed_through FROM index_marks WHERE name = 'events')"
+                "SELECT count(*) FROM events WHERE id > (SELECT indexed_through FROM index_marks WHERE name = 'events_by_time')"
             ) { $0.int64(at: 0) } ?? -1
             return (indexed, tail)
         }

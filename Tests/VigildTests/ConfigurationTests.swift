@@ -19,7 +19,7 @@ import VigilTesting
         #expect(configuration.maxMessageBytes == 4 * 1024 * 1024)
         #expect(configuration.retentionDays == 0)
         #expect(configuration.indexTailMax == 200_000)
-        #expect(configuration.indexSliceEvents == 20_000)
+        #expect(configuration.indexSliceEvents == 100_000)
         #expect(configuration.walCheckpointPages == 1_000)
     }
 
@@ -34,8 +34,8 @@ import VigilTesting
         #expect(overridden.maxStreams == 9)
         #expect(try Configuration.parse(flags: [], environment: ["VIGIL_INDEX_TAIL_MAX": "50000"]).indexTailMax == 50_000)
         let storage = try Configuration.parse(
-            flags: ["--index-slice-events", "100000", "--wal-checkpoint-pages=10000"], environment: [:])
-        #expect(storage.indexSliceEvents == 100_000 && storage.walCheckpointPages == 10_000)
+            flags: ["--index-slice-events", "50000", "--wal-checkpoint-pages=10000"], environment: [:])
+        #expect(storage.indexSliceEvents == 50_000 && storage.walCheckpointPages == 10_000)
         #expect(overridden.listen.description == "0.0.0.0:7000")
     }
 

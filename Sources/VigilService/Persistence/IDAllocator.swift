@@ -1,7 +1,7 @@
 // Ids for new events and alerts, chosen by the writer rather than by SQLite. SQLite's own choice (largest rowid
 // plus one) would hand out again the id of a newest row that retention deleted; an id at or below the indexer's
 // watermark is never indexed, so a reused one would be invisible to every list. The allocator starts each
-// transaction above both the largest id and the watermark (O(1) lookups), so it keeps no state between
+// transaction above both the largest id and every index's watermark (O(1) lookups), so it keeps no state between
 // transactions and stays right after a rollback, a restart or rows written by another process.
 //
 // It also hands out the receive time, never earlier than the newest alert's: alerts' `created_at` then never
@@ -19,9 +19,9 @@ struct IDAllocator {
         let largest = try database.cachedStatement(
             """
             SELECT max(coalesce((SELECT max(id) FROM events), 0),
-                       (SELECT indexed_through FROM index_marks WHERE name = 'events')),
+                       (SELECT max(indexed_through) FROM index_marks WHERE table_name = 'events')),
                    max(coalesce((SELECT max(id) FROM alerts), 0),
-                       (SELECT indexed_through FROM index_marks WHERE name = 'alerts')),
+                       (SELECT max(indexed_through) FROM index_marks WHERE table_name = 'alerts')),
                    coalesce((SELECT created_at FROM alerts ORDER BY id DESC LIMIT 1), 0)
             """
         )

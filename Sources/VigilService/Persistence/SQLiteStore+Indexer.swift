@@ -1,38 +1,57 @@
-// The indexer: derives the list index tables (`*_by_*`) from the rows above each table's watermark, in one
-// transaction per slice, on the writer thread between ingest group commits. Why (docs/STORAGE.md): every secondary
+// The indexer: derives the list index tables (`*_by_*`) from the rows above each index table's watermark, one index
+// table per transaction, on the writer thread between ingest group commits. Why (docs/STORAGE.md): every secondary
 // index entry costs a B-tree descent and dirties a page that the commit then writes to the WAL, so maintaining nine
 // indexes per acknowledged batch caps ingest far below the append rate; deriving them in large sorted slices
 // touches each index page once per slice instead, and takes the index work off the acknowledgement's path.
 //
-// Policy: a slice runs once ingest has paused for `indexIdleDelay` (no group commit since), so a burst is
-// acknowledged at the append rate; or, while ingest is busy, after every group commit once the tail has grown past
-// `maximumTailEvents`: slices then interleave with group commits, so under sustained load the ingest rate falls to
-// the rate at which the indexes can be maintained, and the tail that every list scans stays bounded. A slice run in
-// a pause queues the next while the pause lasts, so an idle store drains its tail.
-// A slice's index rows and its new watermark commit together, so in any snapshot a row is either indexed (at or
-// below the mark) or in the tail (above it), never both and never neither.
+// Policy: a step (one index table, up to `indexSliceEvents` rows) runs once ingest has paused for `indexIdleDelay`
+// (no group commit since), so a burst is acknowledged at the append rate; or, while ingest is busy, after every group
+// commit once the most behind index lags past `maximumTailEvents`: steps then interleave with group commits, so
+// under sustained load the ingest rate falls to the rate at which the indexes can be maintained, and the tail that
+// every list scans stays bounded. Each step takes the index table that lags most (in events: an alert index lags by
+// the events ingested since the alert at its mark), so alerts are indexed as promptly as events. One index table
+// per transaction (not all nine) keeps each hold on the writer, which acks wait behind, to a ninth of a slice.
+// A step's index rows and its index's new watermark commit together, so in any snapshot a row is either in that
+// index (at or below its mark) or in its tail (above it), never both and never neither.
 //
-// Failures (a full disk, a read-only file, an I/O error): the slice rolls back, so nothing is half-indexed; the
-// failure is reported (`Configuration.report`, at most once per doubling of the streak) and the slice is retried
+// Failures (a full disk, a read-only file, an I/O error): the step rolls back, so nothing is half-indexed; the
+// failure is reported (`Configuration.report`, at most once per doubling of the streak) and indexing is retried
 // on a timer with exponential backoff (`indexRetryInitialDelay`...`indexRetryMaximumDelay`), whatever ingest does:
-// an idle store catches up once space returns, and while the streak lasts group commits and pauses queue no slice,
-// so a failing indexer neither spins nor makes every commit pay for a slice that cannot succeed.
+// an idle store catches up once space returns, and while the streak lasts group commits and pauses queue no step,
+// so a failing indexer neither spins nor makes every commit pay for a step that cannot succeed.
 import Dispatch
 import VigilSQLite
 
 extension SQLiteStore {
-    /// Events above the watermark: ids are allocated densely, so the id range is the count (O(1) to read).
+    /// How far the most behind index table lags, in events (0 when every index is current): what bounds the tail a
+    /// list may have to scan, and whether indexing has work.
     static func tailEvents(_ database: Database) throws -> Int64 {
-        let range = try database.cachedStatement(
-            """
-            SELECT max(0, coalesce((SELECT max(id) FROM events), 0)
-                - (SELECT indexed_through FROM index_marks WHERE name = 'events'))
-            """
-        )
-        return try range.firstRow { row in row.int64(at: 0) } ?? 0
+        try Self.indexProgress(database).tailEvents
     }
 
-    /// Queues an indexing slice unless one is queued already or indexing backs off after a failure (`isRetry`: the
+    /// Every index's watermark and each table's last id, in one statement (a few primary-key lookups per index).
+    static func indexProgress(_ database: Database) throws -> IndexProgress {
+        let marks = try database.cachedStatement(
+            """
+            SELECT m.name, m.table_name, m.indexed_through,
+                CASE m.table_name WHEN 'events' THEN m.indexed_through
+                    ELSE coalesce((SELECT event_id FROM alerts WHERE id <= m.indexed_through ORDER BY id DESC LIMIT 1), 0)
+                END,
+                (SELECT coalesce(max(id), 0) FROM events), (SELECT coalesce(max(id), 0) FROM alerts)
+            FROM index_marks m
+            """
+        )
+        var lastIDs: [String: Int64] = [:]
+        let rows = try marks.rows(arguments: []) { row in
+            lastIDs = ["events": row.int64(at: 4), "alerts": row.int64(at: 5)]
+            return IndexProgress.Mark(
+                index: try row.string(at: 0) ?? "", table: try row.string(at: 1) ?? "",
+                indexedThrough: row.int64(at: 2), coveredEventID: row.int64(at: 3))
+        }
+        return IndexProgress(marks: rows, lastIDs: lastIDs, lastEventID: lastIDs["events"] ?? 0)
+    }
+
+    /// Queues an indexing step unless one is queued already or indexing backs off after a failure (`isRetry`: the
     /// backoff timer's own call, which may).
     func scheduleIndexing(isRetry: Bool = false) {
         guard self.ingestCommitter.claimIndexing(isRetry: isRetry) else { return }
@@ -40,9 +59,10 @@ extension SQLiteStore {
             run: { database in self.runIndexingSlice(database) },
             fail: { error in
                 self.ingestCommitter.finishIndexing(ran: false)
-                // A retry refused by a full writer queue must not end the retries: while indexing backs off, only
-                // the timer queues slices. (After shutdown nothing is retried.)
-                if isRetry && error.code == .overloaded {
+                // A step refused by a full writer queue is tried again on the retry timer: while indexing backs off
+                // only the timer queues steps, and a pass in progress may see no group commit or pause to resume
+                // it. (After shutdown nothing is retried.)
+                if error.code == .overloaded {
                     let failures = self.ingestCommitter.indexingFailures
                     self.armIndexingRetry(after: self.indexRetryDelay(afterFailures: failures))
                 }
@@ -63,7 +83,7 @@ extension SQLiteStore {
         }
     }
 
-    /// Queues a slice after `indexIdleDelay` if no group commit happened meanwhile.
+    /// Queues a step after `indexIdleDelay` if no group commit happened meanwhile.
     func scheduleIndexingAfterPause(since generation: UInt64) {
         DispatchQueue.global().asyncAfter(deadline: .now() + Self.dispatchInterval(self.configuration.indexIdleDelay)) {
             [weak self] in
@@ -91,7 +111,7 @@ extension SQLiteStore {
         return min(delay, maximum)
     }
 
-    /// Queues a retry slice after `delay` (the store may be gone by then: then nothing happens).
+    /// Queues a retry step after `delay` (the store may be gone by then: then nothing happens).
     private func armIndexingRetry(after delay: Duration) {
         DispatchQueue.global().asyncAfter(deadline: .now() + Self.dispatchInterval(delay)) { [weak self] in
             self?.scheduleIndexing(isRetry: true)
@@ -104,7 +124,7 @@ extension SQLiteStore {
         let indexed: Int
         do {
             indexed = try database.transaction(.immediate) { database in
-                try Self.indexSlice(database, rows: self.configuration.indexSliceEvents)
+                try Self.indexStep(database, rows: self.configuration.indexSliceEvents)
             }
         } catch {
             // Nothing indexed (the transaction rolled back): back off and retry on a timer, since neither a pause
@@ -121,14 +141,17 @@ extension SQLiteStore {
         let ended = self.ingestCommitter.recordIndexingSuccess()
         if ended > 0 { self.configuration.report?(.indexingRecovered(failures: ended)) }
         do {
-            let tail = try Self.tailEvents(database)
-            guard indexed > 0, tail > 0 else { return }
-            if tail >= Int64(self.configuration.maximumTailEvents) || self.ingestCommitter.isIdle(since: generation) {
-                // Still over the bound, or still paused: keep going (behind whatever else waits for the writer).
+            let progress = try Self.indexProgress(database)
+            guard indexed > 0, progress.tailEvents > 0 else { return }
+            if progress.passInProgress || progress.tailEvents >= Int64(self.configuration.maximumTailEvents)
+                || self.ingestCommitter.isIdle(since: generation)
+            {
+                // A pass not finished, still over the bound, or still paused: keep going (behind whatever else
+                // waits for the writer, so group commits interleave with the steps).
                 self.scheduleIndexing()
             }
         } catch {
-            // The slice committed; only reading the tail failed. The next group commit or pause looks again.
+            // The step committed; only reading the tail failed. The next group commit or pause looks again.
         }
     }
 
@@ -151,35 +174,70 @@ extension SQLiteStore {
         ),
     ]
 
-    /// Indexes up to `rows` more rows of each table (the oldest above its watermark), inside the caller's write
-    /// transaction; returns how many events it indexed.
+    /// Runs the next step of the current pass (IndexProgress) inside the caller's write transaction; returns how
+    /// many ids its index's watermark moved by (0: every index is current).
+    @discardableResult
+    static func indexStep(_ database: Database, rows: Int) throws -> Int {
+        guard let step = try Self.indexProgress(database).nextStep(rows: rows) else { return 0 }
+        for (table, indexes) in Self.indexTables where table == step.table {
+            for index in indexes where index.name == step.index {
+                try Self.derive(database, index: index, of: table, from: step.from, through: step.through)
+                return Int(step.through - step.from)
+            }
+        }
+        return 0
+    }
+
+    /// Indexes up to `rows` more rows into every index table inside the caller's write transaction (tests, and
+    /// retention, which walks indexed rows); returns the most ids any watermark moved by.
     @discardableResult
     static func indexSlice(_ database: Database, rows: Int) throws -> Int {
-        var indexedEvents = 0
+        var moved = 0
         for (table, indexes) in Self.indexTables {
-            let bounds = try database.cachedStatement(
-                """
-                SELECT (SELECT indexed_through FROM index_marks WHERE name = ?), coalesce((SELECT max(id) FROM \(table)), 0)
-                """
-            )
-            guard let (mark, last) = try bounds.firstRow(arguments: [table], { row in (row.int64(at: 0), row.int64(at: 1)) })
-            else { continue }
-            let through = min(mark + Int64(max(rows, 1)), last)
-            guard through > mark else { continue }
-            for index in indexes {
-                // Sorted by the index key, so each index page is filled in order and touched once per slice.
-                let insert = try database.cachedStatement(
-                    """
-                    INSERT INTO \(index.name) (\(index.columns)) SELECT \(index.columns) FROM \(table)
-                    WHERE id > ? AND id <= ? ORDER BY \(index.columns)
-                    """
-                )
-                try insert.execute(arguments: [mark, through])
-                if table == "events" && index.name == "events_by_time" { indexedEvents = database.changes }
-            }
-            let advance = try database.cachedStatement("UPDATE index_marks SET indexed_through = ? WHERE name = ?")
-            try advance.execute(arguments: [through, table])
+            for index in indexes { moved = max(moved, try Self.extend(database, index: index, of: table, rows: rows)) }
         }
-        return indexedEvents
+        return moved
+    }
+
+    /// Derives the rows of `index` for up to `rows` ids of `table` above its watermark and moves the watermark past
+    /// them; returns how many ids it moved by.
+    private static func extend(
+        _ database: Database,
+        index: (name: String, columns: String),
+        of table: String,
+        rows: Int
+    ) throws -> Int {
+        let bounds = try database.cachedStatement(
+            """
+            SELECT (SELECT indexed_through FROM index_marks WHERE name = ?), coalesce((SELECT max(id) FROM \(table)), 0)
+            """
+        )
+        guard let (mark, last) = try bounds.firstRow(arguments: [index.name], { row in (row.int64(at: 0), row.int64(at: 1)) })
+        else { return 0 }
+        let through = min(mark + Int64(max(rows, 1)), last)
+        guard through > mark else { return 0 }
+        try Self.derive(database, index: index, of: table, from: mark, through: through)
+        return Int(through - mark)
+    }
+
+    /// Inserts the index rows of `table`'s ids in (`from`, `through`] into `index` and moves its watermark to
+    /// `through`.
+    private static func derive(
+        _ database: Database,
+        index: (name: String, columns: String),
+        of table: String,
+        from: Int64,
+        through: Int64
+    ) throws {
+        // Sorted by the index key, so each index page is filled in order and touched once per step.
+        let insert = try database.cachedStatement(
+            """
+            INSERT INTO \(index.name) (\(index.columns)) SELECT \(index.columns) FROM \(table)
+            WHERE id > ? AND id <= ? ORDER BY \(index.columns)
+            """
+        )
+        try insert.execute(arguments: [from, through])
+        let advance = try database.cachedStatement("UPDATE index_marks SET indexed_through = ? WHERE name = ?")
+        try advance.execute(arguments: [through, index.name])
     }
 }

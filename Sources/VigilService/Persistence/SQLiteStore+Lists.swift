@@ -53,7 +53,7 @@ extension SQLiteStore {
         limit: Int
     ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
         let indexed = try Self.listStatement(query, after: after, limit: limit)
-        let tailPlan = try Self.eventPlan(query, after: after, driver: nil)
+        let tailPlan = try Self.eventPlan(query, after: after, driver: Self.eventDriver(query), tail: true)
         let tail = (
             // The tail's ids are sorted alone and the page's rows read after: a sorter fed whole rows (with their
             // descriptions) costs about twice as much per tail row.
@@ -82,36 +82,38 @@ extension SQLiteStore {
     }
 
     /// The index table that drives a ListEvents walk, and the column its equality filter fixes (if any).
-    static func eventDriver(_ query: EventQuery, severities: [Int64]) -> (table: String, lead: String?) {
+    static func eventDriver(_ query: EventQuery) -> (table: String, lead: String?) {
         if query.order == .severity { return ("events_by_severity", nil) }
         if query.sourceName != nil { return ("events_by_source", "source_name") }
         if query.eventType != nil { return ("events_by_type", "event_type") }
-        if severities.count == 1 { return ("events_by_severity", "severity") }
+        if Set(query.severities).count == 1 { return ("events_by_severity", "severity") }
         return ("events_by_time", nil)
     }
 
-    /// The WHERE and ORDER BY of one arm: on the index table `x` where it holds the column (driver set), else on
-    /// the row `e`; the tail arm (driver nil) also keeps to rows above the watermark.
+    /// The WHERE and ORDER BY of one arm: the indexed arm reads the index table `x` where it holds the column,
+    /// else the row `e`; the tail arm reads the row and keeps to rows above the driving index's watermark (each
+    /// index has its own: SQLiteStore+Indexer).
     static func eventPlan(
         _ query: EventQuery,
         after: [Int64]?,
-        driver: (table: String, lead: String?)?
+        driver: (table: String, lead: String?),
+        tail: Bool
     ) throws(StoreError) -> KeysetPlan {
         let severities = Set(try query.severities.map { severity throws(StoreError) in try validSeverity(severity) })
             .map { Int64($0.rawValue) }.sorted()
-        let onIndex = driver != nil
+        let onIndex = !tail
         let key = onIndex ? "x" : "e"
         func column(_ name: String) -> String {
             // The driving table holds its lead column, occurred_at and id; everything else is read from the row.
-            let indexed = onIndex && (name == driver?.lead || name == "occurred_at" || name == "id"
-                || (name == "severity" && driver?.table == "events_by_severity"))
+            let indexed = onIndex && (name == driver.lead || name == "occurred_at" || name == "id"
+                || (name == "severity" && driver.table == "events_by_severity"))
             return (indexed ? "x." : "e.") + name
         }
         let keyColumns =
             query.order == .severity
             ? ["\(key).severity", "\(key).occurred_at", "\(key).id"] : ["\(key).occurred_at", "\(key).id"]
         var plan = KeysetPlan(keyColumns: keyColumns, ascending: query.ascending)
-        if !onIndex { plan.add(raw: "e.id > (SELECT indexed_through FROM index_marks WHERE name = 'events')") }
+        if tail { plan.add(raw: "e.id > (SELECT indexed_through FROM index_marks WHERE name = '\(driver.table)')") }
         plan.add(in: column("severity"), severities)
         plan.add("\(column("event_type")) = ?", query.eventType)
         plan.add("\(column("source_name")) = ?", query.sourceName)
@@ -128,10 +130,8 @@ extension SQLiteStore {
         after: [Int64]?,
         limit: Int
     ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
-        let severities = Set(try query.severities.map { severity throws(StoreError) in try validSeverity(severity) })
-            .map { Int64($0.rawValue) }
-        let driver = Self.eventDriver(query, severities: severities)
-        let plan = try Self.eventPlan(query, after: after, driver: driver)
+        let driver = Self.eventDriver(query)
+        let plan = try Self.eventPlan(query, after: after, driver: driver, tail: false)
         // CROSS JOIN keeps the index table outermost, so the walk follows its key.
         let sql = plan.sql(select: "SELECT \(Rows.eventColumns) FROM \(driver.table) x CROSS JOIN events e ON e.id = x.id")
         return (sql, plan.arguments.map(\.sqliteValue) + [.integer(Int64(limit + 1))])
@@ -180,7 +180,7 @@ extension SQLiteStore {
         limit: Int
     ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
         let indexed = try Self.listStatement(query, after: after, limit: limit)
-        let tailPlan = try Self.alertPlan(query, after: after, driver: nil)
+        let tailPlan = try Self.alertPlan(query, after: after, driver: Self.alertDriver(query), tail: true)
         let tail = (
             // Filtered and ordered on the alert rows alone (they carry every filtered column), ids only, then the
             // page's alerts and their events read: the tail's cost is a scan of alerts, not of alerts joined to
@@ -200,9 +200,7 @@ extension SQLiteStore {
     }
 
     /// The index table that drives a ListAlerts walk, and the column its equality filter fixes (if any).
-    static func alertDriver(_ query: AlertQuery, statuses: [Int64], severities: [Int64]) -> (
-        table: String, lead: String?
-    ) {
+    static func alertDriver(_ query: AlertQuery) -> (table: String, lead: String?) {
         switch query.order {
         case .status: return ("alerts_by_status", nil)
         case .severity: return ("alerts_by_severity", nil)
@@ -210,8 +208,8 @@ extension SQLiteStore {
         }
         if query.sourceName != nil { return ("alerts_by_source", "source_name") }
         if query.eventType != nil { return ("alerts_by_type", "event_type") }
-        if statuses.count == 1 { return ("alerts_by_status", "status") }
-        if severities.count == 1 { return ("alerts_by_severity", "severity") }
+        if Set(query.statuses).count == 1 { return ("alerts_by_status", "status") }
+        if Set(query.severities).count == 1 { return ("alerts_by_severity", "severity") }
         return ("alerts_by_time", nil)
     }
 
@@ -219,18 +217,19 @@ extension SQLiteStore {
     static func alertPlan(
         _ query: AlertQuery,
         after: [Int64]?,
-        driver: (table: String, lead: String?)?
+        driver: (table: String, lead: String?),
+        tail: Bool
     ) throws(StoreError) -> KeysetPlan {
         let statuses = Set(try query.statuses.map { status throws(StoreError) in try validStatus(status) })
             .map { Int64($0.rawValue) }.sorted()
         let severities = Set(try query.severities.map { severity throws(StoreError) in try validSeverity(severity) })
             .map { Int64($0.rawValue) }.sorted()
-        let onIndex = driver != nil
+        let onIndex = !tail
         let key = onIndex ? "x" : "a"
         func column(_ name: String) -> String {
             let ordered = [("alerts_by_status", "status"), ("alerts_by_severity", "severity")]
-            let indexed = onIndex && (name == driver?.lead || name == "created_at" || name == "id"
-                || ordered.contains { $0.0 == driver?.table && $0.1 == name })
+            let indexed = onIndex && (name == driver.lead || name == "created_at" || name == "id"
+                || ordered.contains { $0.0 == driver.table && $0.1 == name })
             return (indexed ? "x." : "a.") + name
         }
         let keyColumns: [String] =
@@ -240,7 +239,7 @@ extension SQLiteStore {
             case .severity: ["\(key).severity", "\(key).created_at", "\(key).id"]
             }
         var plan = KeysetPlan(keyColumns: keyColumns, ascending: query.ascending)
-        if !onIndex { plan.add(raw: "a.id > (SELECT indexed_through FROM index_marks WHERE name = 'alerts')") }
+        if tail { plan.add(raw: "a.id > (SELECT indexed_through FROM index_marks WHERE name = '\(driver.table)')") }
         plan.add(in: column("status"), statuses)
         plan.add(in: column("severity"), severities)
         plan.add("\(column("source_name")) = ?", query.sourceName)
@@ -248,7 +247,7 @@ extension SQLiteStore {
         plan.add("\(column("created_at")) >= ?", query.createdFrom)
         plan.add("\(column("created_at")) < ?", query.createdBefore)
         plan.continue(after: after)
-        if !onIndex && query.order == .createdAt {
+        if tail && query.order == .createdAt {
             // In the tail, id order is created_at order (IDAllocator never lets created_at decrease as ids grow), so
             // the newest rows are the last ids: walking them backwards stops after `limit + 1` matches instead of
             // sorting the whole tail, which with 50,000 tail alerts cost ~35 ms a call. The continuation key
@@ -265,12 +264,8 @@ extension SQLiteStore {
         after: [Int64]?,
         limit: Int
     ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
-        let statuses = Set(try query.statuses.map { status throws(StoreError) in try validStatus(status) })
-            .map { Int64($0.rawValue) }
-        let severities = Set(try query.severities.map { severity throws(StoreError) in try validSeverity(severity) })
-            .map { Int64($0.rawValue) }
-        let driver = Self.alertDriver(query, statuses: statuses, severities: severities)
-        let plan = try Self.alertPlan(query, after: after, driver: driver)
+        let driver = Self.alertDriver(query)
+        let plan = try Self.alertPlan(query, after: after, driver: driver, tail: false)
         let sql = plan.sql(
             select: """
                 SELECT \(Rows.alertColumns) FROM \(driver.table) x CROSS JOIN alerts a ON a.id = x.id

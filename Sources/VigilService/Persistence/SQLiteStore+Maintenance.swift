@@ -115,13 +115,13 @@ extension SQLiteStore {
         }
     }
 
-    /// Row counts by `column`: from the index table for indexed rows, from `table` for the tail above the
+    /// Row counts by `column`: from the index table for indexed rows, from `table` for the tail above that index's
     /// watermark (every name is a constant).
     private static func counts(
         _ database: Database, _ column: String, _ table: String, _ index: String
     ) throws -> [Int64: Int64] {
         var counts: [Int64: Int64] = [:]
-        let mark = "(SELECT indexed_through FROM index_marks WHERE name = '\(table)')"
+        let mark = "(SELECT indexed_through FROM index_marks WHERE name = '\(index)')"
         for sql in [
             "SELECT \(column), count(*) FROM \(index) GROUP BY \(column)",
             "SELECT \(column), count(*) FROM \(table) WHERE id > \(mark) GROUP BY \(column)",

@@ -41,9 +41,9 @@ public final class SQLiteStore: Store {
         /// Events the indexer moves from the recent tail into the indexed tables per transaction (docs/STORAGE.md).
         /// Live events' occurred_at scatter over the last minute of each index, so a slice dirties about the same
         /// pages whatever its size: 100,000 writes 4.9 KB per event to disk where 20,000 writes 16 KB, and sustains
-        /// about twice the ingest rate, but under steady ingest it made ListAlerts p99 1.9 s instead of 11 ms (the
-        /// soak, 2026-11-29). Lists win by default; `vigild --index-slice-events` chooses otherwise.
-        public var indexSliceEvents = 20_000
+        /// 20,000 events/s where 20,000-event slices fell behind. The cost is the writer held longer per slice:
+        /// acks waiting behind one see seconds (`vigild --index-slice-events` chooses otherwise).
+        public var indexSliceEvents = 100_000
         /// Tail size past which indexing runs between group commits even while ingest is busy, bounding what every
         /// list has to scan.
         public var maximumTailEvents = 200_000

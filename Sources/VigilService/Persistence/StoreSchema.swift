@@ -18,6 +18,7 @@ enum StoreSchema {
         Migration("0002_events_and_alerts", sql: Self.eventsAndAlerts),
         Migration("0003_producers", sql: Self.producers),
         Migration("0004_deferred_indexes", sql: Self.deferredIndexes),
+        Migration("0005_index_marks_per_index", sql: Self.indexMarksPerIndex),
     ])
 
     private static let users = """
@@ -171,6 +172,27 @@ enum StoreSchema {
             indexed_through INTEGER NOT NULL
         ) STRICT, WITHOUT ROWID;
         INSERT INTO index_marks (name, indexed_through) VALUES ('events', 0), ('alerts', 0);
+        """
+
+    /// One watermark per index table instead of one per indexed table, so the indexer can commit each index table
+    /// in a transaction of its own (a shorter hold on the writer, which ingest's acks wait for) while every index
+    /// still holds exactly the rows at or below its own mark. Each starts at its table's former mark.
+    private static let indexMarksPerIndex = """
+        CREATE TABLE index_marks_per_index (
+            name TEXT PRIMARY KEY NOT NULL,
+            table_name TEXT NOT NULL CHECK (table_name IN ('events', 'alerts')),
+            indexed_through INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        INSERT INTO index_marks_per_index (name, table_name, indexed_through)
+        SELECT x.name, x.table_name, m.indexed_through FROM (
+            SELECT 'events_by_time' AS name, 'events' AS table_name UNION ALL SELECT 'events_by_severity', 'events'
+            UNION ALL SELECT 'events_by_source', 'events' UNION ALL SELECT 'events_by_type', 'events'
+            UNION ALL SELECT 'alerts_by_time', 'alerts' UNION ALL SELECT 'alerts_by_status', 'alerts'
+            UNION ALL SELECT 'alerts_by_severity', 'alerts' UNION ALL SELECT 'alerts_by_source', 'alerts'
+            UNION ALL SELECT 'alerts_by_type', 'alerts'
+        ) x JOIN index_marks m ON m.name = x.table_name;
+        DROP TABLE index_marks;
+        ALTER TABLE index_marks_per_index RENAME TO index_marks;
         """
 
     /// Ingest producers' high-water marks, written in the same transaction as their events (the ingest issue).

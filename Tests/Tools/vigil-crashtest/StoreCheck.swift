@@ -48,11 +48,14 @@ struct StoreCheck: CustomStringConvertible {
         return result.output.split(separator: "\n", omittingEmptySubsequences: true)
     }
 
-    /// Events above the indexer's watermark (0 once the indexer caught up); readable while vigild runs (WAL).
+    /// Rows above the most behind index's watermark, events plus alerts (0 once the indexer caught up); readable
+    /// while vigild runs (WAL).
     static func tail(_ database: String) throws -> Int {
         let sql = """
             SELECT max(0, coalesce((SELECT max(id) FROM events), 0)
-                - (SELECT indexed_through FROM index_marks WHERE name = 'events'));
+                    - (SELECT min(indexed_through) FROM index_marks WHERE table_name = 'events'))
+                + max(0, coalesce((SELECT max(id) FROM alerts), 0)
+                    - (SELECT min(indexed_through) FROM index_marks WHERE table_name = 'alerts'));
             """
         return Int(try Self.query(database, sql).first ?? "") ?? -1
     }
