@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "VigilAPI", dependencies: ["VigilWire", "VigilRPC"], swiftSettings: settings),
         .target(
             name: "VigilService",
-            dependencies: ["VigilAPI", "VigilWire", "VigilRPC", "VigilSQLite", "VigilTLS"],
+            dependencies: ["VigilAPI", "VigilWire", "VigilRPC", "VigilSQLite", "VigilTLS", "VigilPOSIX"],
             swiftSettings: settings
         ),
         .executableTarget(
