@@ -17,7 +17,7 @@ struct Configuration: Sendable {
     /// Days after which events whose alert is absent or resolved are deleted; 0 keeps everything.
     var retentionDays = 0
     /// Unindexed events past which indexing runs between ingest commits (docs/STORAGE.md).
-    var indexTailMax = 200_000
+    var indexTailMax = 100_000
     var indexSliceEvents = 100_000
     var walCheckpointPages = 1_000
     var maxConnections = 10_000
@@ -79,7 +79,7 @@ extension Option {
         Option(
             name: "index-tail-max", valueName: "N",
             help: "unindexed events past which indexing interleaves with ingest: lower keeps lists faster under load, "
-                + "higher acks longer bursts at full speed (default 200000)"
+                + "higher acks longer bursts at full speed (default 100000)"
         ) {
             $0.indexTailMax = try integer($1, "index-tail-max", 1_000...10_000_000)
         },

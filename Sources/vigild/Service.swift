@@ -3,6 +3,7 @@
 // `vigild user add` writes users exactly as the running server would.
 import Foundation
 import VigilAPI
+import VigilPOSIX
 import VigilService
 import VigilTLS
 
@@ -14,6 +15,16 @@ struct Service {
     /// survives a restart of the server (a random key would not).
     static func pageTokenKey(_ tokenSecret: [UInt8]) throws -> [UInt8] {
         try HMACSHA256.authenticationCode(key: tokenSecret, message: Array("vigil page tokens v1".utf8))
+    }
+
+    /// Password hashing's nice value: the lowest, so logins (PBKDF2, ~0.25 s of CPU each) wait for idle CPU rather
+    /// than take it from lists and ingest. Not SCHED_IDLE: a nice-19 thread still gets a small share of a saturated
+    /// core, so logins slow down but never stop.
+    static let hashingNice: Int32 = 19
+
+    /// The hashing pool, its threads lowered to `hashingNice` (best effort: at normal priority they still work).
+    static func hashingPool() -> HashingPool {
+        HashingPool(onThreadStart: { try? ThreadPriority.setCurrentThreadNice(Self.hashingNice) })
     }
 
     static func open(_ configuration: Configuration, _ directory: DataDirectory) throws -> Service {
@@ -28,7 +39,7 @@ struct Service {
         serverConfiguration.accessTokenLifetime = configuration.accessTokenLifetime.components.seconds
         serverConfiguration.refreshTokenLifetime = configuration.refreshTokenLifetime.components.seconds
         let server = try VigilServer(
-            store: store, hashingPool: HashingPool(), throttle: LoginThrottle(), configuration: serverConfiguration
+            store: store, hashingPool: Self.hashingPool(), throttle: LoginThrottle(), configuration: serverConfiguration
         )
         return Service(store: store, server: server)
     }

@@ -2,39 +2,23 @@
 // queue answers `busy` at once, cancellation of a waiting job and shutdown each resume the caller exactly once.
 import Dispatch
 import Foundation
+import Synchronization
 import Testing
 import VigilService
 
 @Suite struct AuthHashingPoolTests {
     let hasher = PasswordHasher(iterations: 1000)
 
-    @Test("hashing threads run below the server's CPU priority, at the pool's nice value")
-    func threadsRunNiced() async throws {
-        let pool = HashingPool(hasher: self.hasher, threadCount: 2, nice: 7)
+    @Test("onThreadStart runs once on each pool thread, before it hashes")
+    func threadStartHook() async throws {
+        let started = Mutex<[String]>([])
+        let pool = HashingPool(hasher: self.hasher, threadCount: 2, onThreadStart: {
+            started.withLock { $0.append(Thread.current.name ?? "") }
+        })
         defer { pool.shutdown() }
-        // Each thread lowers itself as it starts: look for this pool's two (other tests' pools use the default 10).
-        var niced = 0
-        for _ in 0..<200 {
-            niced = Self.hashingThreadNiceValues().filter { $0 == 7 }.count
-            if niced == 2 { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        #expect(niced == 2)
-    }
-
-    /// The nice value (field 19 of /proc/self/task/TID/stat) of every thread named vigil-hash-*.
-    static func hashingThreadNiceValues() -> [Int] {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        return tasks.compactMap { task in
-            guard let comm = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
-                comm.hasPrefix("vigil-hash-"),
-                let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { return nil }
-            // After "pid (comm)": state is field 3, nice field 19.
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 16 ? Int(fields[16]) : nil
-        }
+        _ = try await pool.hash("correct horse battery staple")
+        for _ in 0..<200 where started.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(started.withLock { $0.sorted() } == ["vigil-hash-0", "vigil-hash-1"])
     }
 
     /// Polls `condition` every millisecond for up to five seconds.

@@ -18,7 +18,7 @@ import VigilTesting
         #expect(configuration.refreshTokenLifetime == .seconds(604_800))
         #expect(configuration.maxMessageBytes == 4 * 1024 * 1024)
         #expect(configuration.retentionDays == 0)
-        #expect(configuration.indexTailMax == 200_000)
+        #expect(configuration.indexTailMax == 100_000)
         #expect(configuration.indexSliceEvents == 100_000)
         #expect(configuration.walCheckpointPages == 1_000)
     }

@@ -77,6 +77,42 @@ import VigilTesting
         #expect(!log.text.contains("correct horse battery staple"), "a given password is never logged")
     }
 
+    @Test("password hashing threads run at nice 19, the rest of vigild at 0")
+    func hashingThreadsNiced() async throws {
+        let directory = try TemporaryDirectory(prefix: "vigild-nice")
+        let (process, port, stderr) = try Self.start(in: directory)
+        defer { if process.isRunning { process.terminate() } }
+        let client = try await Self.connect(port: port, ca: directory.file("data/tls/cert.pem"))
+        try await client.authenticate(username: "admin", password: "correct horse battery staple")
+        await client.close()
+        // Each hashing thread names and lowers itself as it starts: give both a moment.
+        var threads = Self.threadNiceValues(process.processIdentifier)
+        var hashing = threads.filter { $0.name.hasPrefix("vigil-hash-") }
+        for _ in 0..<100 where !(hashing.count == 2 && hashing.allSatisfy { $0.nice == 19 }) {
+            try await Task.sleep(for: .milliseconds(50))
+            threads = Self.threadNiceValues(process.processIdentifier)
+            hashing = threads.filter { $0.name.hasPrefix("vigil-hash-") }
+        }
+        #expect(hashing.count == 2 && hashing.allSatisfy { $0.nice == 19 }, "\(threads)")
+        #expect(threads.contains { $0.name.hasPrefix("vigil-loop") && $0.nice == 0 }, "\(threads)")
+        _ = try await Self.stop(process, stderr)
+    }
+
+    /// Each thread's name and nice value (field 19 of /proc/PID/task/TID/stat).
+    static func threadNiceValues(_ pid: Int32) -> [(name: String, nice: Int)] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { task in
+            guard let comm = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8),
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
+            // After "pid (comm)" the state is field 3 and the nice value field 19.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 16, let nice = Int(fields[16]) else { return nil }
+            return (comm.trimmingCharacters(in: .whitespacesAndNewlines), nice)
+        }
+    }
+
     /// Sends SIGTERM, waits (at most 30 s) for exit 0, and returns the process's log.
     static func stop(
         _ process: Process, _ stderr: Pipe, sourceLocation: SourceLocation = #_sourceLocation

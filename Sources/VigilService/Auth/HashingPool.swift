@@ -1,15 +1,14 @@
 // PBKDF2 at 600,000 iterations takes about a quarter of a second of CPU. On Swift's cooperative pool (one thread
 // per core, two here) two logins would stall every other RPC; on an I/O loop they would stall its connections.
 // So hashing gets a few threads of its own and a bounded queue: a login storm waits here, or is told `busy`,
-// while everything else keeps running. The threads also run at a lower CPU priority (nice 10 by default): with both
-// cores busy, 50 clients logging in back to back took ListAlerts p99 from 10 to 19 ms and ingest from 26,100 to
-// 22,000 events/s (README, "Lists under load"); at nice 10 a login waits for the CPU instead of the RPCs that
-// serve data. Callers await a result; the job's continuation is resumed exactly once,
+// while everything else keeps running. `onThreadStart` runs first on each thread: vigild lowers the threads' CPU
+// priority there (nice 19), so that with both cores busy a login waits for idle CPU instead of taking it from the
+// RPCs that serve data (50 clients logging in back to back took ListAlerts p99 from 10 to 19 ms at normal priority,
+// 2.2 ms more at nice 19, at the same login rate: README, "Lists under load"). Callers await a result; the job's continuation is resumed exactly once,
 // by whichever of worker, cancellation or shutdown takes the job out of the Mutex-guarded queue first.
 import Dispatch
 import Foundation
 import Synchronization
-import VigilPOSIX
 
 /// A small pool of dedicated threads for password hashing.
 public final class HashingPool: Sendable {
@@ -17,9 +16,6 @@ public final class HashingPool: Sendable {
     public static let defaultThreadCount = 2
     /// Jobs waiting beyond the running ones; at 0.25 s each, 64 is about 8 s of work for two threads.
     public static let defaultQueueCapacity = 64
-    /// The threads' nice value: below the rest of the server (0), never starved (19 would all but stop logins
-    /// while both cores are busy).
-    public static let defaultNice: Int32 = 10
 
     public let hasher: PasswordHasher
     public let threadCount: Int
@@ -31,7 +27,7 @@ public final class HashingPool: Sendable {
         hasher: PasswordHasher = PasswordHasher(),
         threadCount: Int = HashingPool.defaultThreadCount,
         queueCapacity: Int = HashingPool.defaultQueueCapacity,
-        nice: Int32 = HashingPool.defaultNice
+        onThreadStart: (@Sendable () -> Void)? = nil
     ) {
         precondition(threadCount >= 1, "a hashing pool needs a thread")
         precondition(queueCapacity >= 0, "negative queue capacity")
@@ -45,8 +41,7 @@ public final class HashingPool: Sendable {
             // Named from inside: on Linux a name set before `start()` is lost and the thread keeps its creator's.
             let thread = Thread {
                 Thread.current.name = name
-                // Best effort: a thread left at normal priority still hashes correctly.
-                try? ThreadPriority.setCurrentThreadNice(nice)
+                onThreadStart?()
                 core.work()
             }
             thread.name = name
