@@ -20,6 +20,8 @@ struct Configuration: Sendable {
     var indexTailMax = 100_000
     var indexSliceEvents = 100_000
     var walCheckpointPages = 1_000
+    /// Nice value of the password-hashing threads (see Service.hashingPool).
+    var hashingNice: Int32 = 0
     var maxConnections = 10_000
     var maxStreams = 100
     var maxMessageBytes = 4 * 1024 * 1024
@@ -75,6 +77,13 @@ extension Option {
         },
         Option(name: "retention-days", valueName: "N", help: "delete events older than N days without an open alert; 0 keeps all (default 0)") {
             $0.retentionDays = try integer($1, "retention-days", 0...36_500)
+        },
+        Option(
+            name: "hashing-nice", valueName: "N",
+            help: "CPU priority of password hashing, 0 (as the rest) to 19 (lowest): higher keeps lists and ingest "
+                + "fast during a login storm, and slows logins while the cores are busy (default 0)"
+        ) {
+            $0.hashingNice = Int32(try integer($1, "hashing-nice", 0...19))
         },
         Option(
             name: "index-tail-max", valueName: "N",

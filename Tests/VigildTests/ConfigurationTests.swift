@@ -19,6 +19,7 @@ import VigilTesting
         #expect(configuration.maxMessageBytes == 4 * 1024 * 1024)
         #expect(configuration.retentionDays == 0)
         #expect(configuration.indexTailMax == 100_000)
+        #expect(configuration.hashingNice == 0)
         #expect(configuration.indexSliceEvents == 100_000)
         #expect(configuration.walCheckpointPages == 1_000)
     }

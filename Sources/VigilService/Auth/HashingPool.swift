@@ -2,9 +2,8 @@
 // per core, two here) two logins would stall every other RPC; on an I/O loop they would stall its connections.
 // So hashing gets a few threads of its own and a bounded queue: a login storm waits here, or is told `busy`,
 // while everything else keeps running. `onThreadStart` runs first on each thread: vigild lowers the threads' CPU
-// priority there (nice 19), so that with both cores busy a login waits for idle CPU instead of taking it from the
-// RPCs that serve data (50 clients logging in back to back took ListAlerts p99 from 10 to 19 ms at normal priority,
-// 2.2 ms more at nice 19, at the same login rate: README, "Lists under load"). Callers await a result; the job's continuation is resumed exactly once,
+// priority there (`--hashing-nice`), so that with both cores busy a login waits for idle CPU instead of taking it
+// from the RPCs that serve data (README, "Lists under load"). Callers await a result; the job's continuation is resumed exactly once,
 // by whichever of worker, cancellation or shutdown takes the job out of the Mutex-guarded queue first.
 import Dispatch
 import Foundation

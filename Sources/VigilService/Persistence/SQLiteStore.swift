@@ -45,8 +45,8 @@ public final class SQLiteStore: Store {
         /// acks waiting behind one see seconds (`vigild --index-slice-events` chooses otherwise).
         public var indexSliceEvents = 100_000
         /// Lag (in events) past which indexing runs between group commits even while ingest is busy, bounding what
-        /// every list has to scan. 100,000 kept ListAlerts p99 at 7.3 ms (8.8 ms with 50 logins) over 2.5-3.9
-        /// million alerts while ingesting 27,000 events/s, where 200,000 gave 12.5 ms (18 ms); the price is bursts: a
+        /// every list has to scan. 100,000 kept ListAlerts p99 at 7.0-7.3 ms over 2.5-3.9 million alerts while
+        /// ingesting 27,000 events/s, where 200,000 gave 10-12.5 ms; the price is bursts: a
         /// 150,000-event burst is acked at ~84k events/s instead of ~173k (README, "Lists under load").
         public var maximumTailEvents = 100_000
         /// How long ingest must pause before the indexer moves the tail (see SQLiteStore+Indexer).
