@@ -87,6 +87,18 @@ import VigilTesting
         try await Self.onWriter(store) { database in try SQLiteStore.tailEvents(database) }
     }
 
+    /// Polls the tail until the indexer has emptied it or `timeout` (from now: a loaded machine may have used up a
+    /// test's earlier deadlines) has passed; returns the last tail seen.
+    static func tailOnceIndexed(_ store: SQLiteStore, timeout: Duration = .seconds(30)) async throws -> Int64 {
+        let end = ContinuousClock.now + timeout
+        var tail = try await Self.tail(store)
+        while tail > 0 && ContinuousClock.now < end {
+            try await Task.sleep(for: .milliseconds(10))
+            tail = try await Self.tail(store)
+        }
+        return tail
+    }
+
     /// Runs `body` on the writer, waiting for room when a test's one-job writer queue is taken (by indexing steps).
     static func onWriter<T: Sendable>(
         _ store: SQLiteStore, _ body: @escaping @Sendable (Database) throws -> T
@@ -201,16 +213,9 @@ import VigilTesting
         // Reported on the 1st, 2nd, 4th... failure only.
         #expect(reports.indexingFailures.allSatisfy { $0 & ($0 - 1) == 0 }, "\(reports.indexingFailures)")
 
-        // Writable again, and no ingest at all: the retry timer alone must index the tail (a deadline of its own:
-        // a loaded machine may have used up the first one).
+        // Writable again, and no ingest at all: the retry timer alone must index the tail.
         try await Self.setReadOnly(store, false)
-        let recoveryEnd = ContinuousClock.now + .seconds(30)
-        var tail = try await Self.tail(store)
-        while tail > 0 && ContinuousClock.now < recoveryEnd {
-            try await Task.sleep(for: .milliseconds(20))
-            tail = try await Self.tail(store)
-        }
-        #expect(tail == 0)
+        #expect(try await Self.tailOnceIndexed(store) == 0)
         #expect(reports.indexingRecovered)
         #expect(store.ingestCommitter.indexingFailures == 0)
         let stats = try await store.stats()
@@ -249,12 +254,7 @@ import VigilTesting
             return
         }
         // The next retry is an hour away and no pause comes: only the recovered commit can start the slice.
-        var tail = try await Self.tail(store)
-        while tail > 0 && ContinuousClock.now < end {
-            try await Task.sleep(for: .milliseconds(10))
-            tail = try await Self.tail(store)
-        }
-        #expect(tail == 0)
+        #expect(try await Self.tailOnceIndexed(store) == 0)
         #expect(reports.indexingRecovered && reports.commitRecovered)
     }
 
@@ -301,12 +301,7 @@ import VigilTesting
         async let second: Void = blocker()
         _ = try await (first, second)
         try await Self.setReadOnly(store, false)
-        var tail = try await Self.tail(store)
-        while tail > 0 && ContinuousClock.now < end {
-            try await Task.sleep(for: .milliseconds(10))
-            tail = try await Self.tail(store)
-        }
-        #expect(tail == 0)
+        #expect(try await Self.tailOnceIndexed(store) == 0)
     }
 
     @Test("failure streaks are reported on their 1st, 2nd, 4th, 8th... failure; retries back off to a cap")

@@ -37,6 +37,7 @@ import VigilTesting
         let storage = try Configuration.parse(
             flags: ["--index-slice-events", "50000", "--wal-checkpoint-pages=10000"], environment: [:])
         #expect(storage.indexSliceEvents == 50_000 && storage.walCheckpointPages == 10_000)
+        #expect(try Configuration.parse(flags: ["--hashing-nice", "19"], environment: [:]).hashingNice == 19)
         #expect(overridden.listen.description == "0.0.0.0:7000")
     }
 
@@ -47,6 +48,8 @@ import VigilTesting
         (["--index-tail-max", "10"], [:], "--index-tail-max: \"10\" is not a whole number from 1000"),
         (["--index-slice-events", "0"], [:], "--index-slice-events: \"0\" is not a whole number from 100"),
         (["--wal-checkpoint-pages", "1"], [:], "--wal-checkpoint-pages: \"1\" is not a whole number from 100"),
+        (["--hashing-nice", "20"], [:], "--hashing-nice: \"20\" is not a whole number from 0"),
+        (["--hashing-nice", "-1"], [:], "--hashing-nice: \"-1\" is not a whole number from 0"),
         (["--idle-timeout", "ten"], [:], "--idle-timeout: \"ten\" is not a whole number"),
         (["--listen", "localhost"], [:], "--listen: \"localhost\" is not HOST:PORT"),
         (["--tls-cert", "/c.pem"], [:], "--tls-cert and --tls-key go together"),
