@@ -13,6 +13,7 @@
 #include <openssl/buffer.h>
 #include <openssl/params.h>
 #include <openssl/core_names.h>
+#include <openssl/sha.h>
 
 // SSL_CTX_ctrl macros.
 static inline int vigil_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
@@ -44,4 +45,13 @@ static inline BUF_MEM *vigil_BIO_get_mem_ptr(BIO *bio) {
     BUF_MEM *memory = NULL;
     if (BIO_get_mem_ptr(bio, &memory) <= 0) return NULL;
     return memory;
+}
+
+// SHA-256's block function, for PBKDF2 (VigilTLS/Crypto/PBKDF2.swift). OpenSSL 3 deprecates the low-level digest
+// calls in favour of EVP, but PBKDF2 through EVP copies an HMAC context per iteration and costs three times the CPU
+// of two block transforms from precomputed keyed states (250 ms against 77 ms at 600,000 iterations here). Wrapped
+// here so the deprecation stays inside this system header.
+static inline void vigil_SHA256_init(SHA256_CTX *context) { SHA256_Init(context); }
+static inline void vigil_SHA256_transform(SHA256_CTX *context, const unsigned char *block) {
+    SHA256_Transform(context, block);
 }

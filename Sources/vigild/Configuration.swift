@@ -3,6 +3,7 @@
 // default. The same table prints `vigild --help`, so the help can never disagree with what is parsed.
 import Foundation
 import VigilPOSIX
+import VigilService
 
 /// Everything `vigild serve` needs to start. Paths left nil are derived from the data directory.
 struct Configuration: Sendable {
@@ -22,6 +23,8 @@ struct Configuration: Sendable {
     var walCheckpointPages = 1_000
     /// Nice value of the password-hashing threads (see Service.hashingPool).
     var hashingNice: Int32 = 0
+    /// Share of one core password hashing may use while data RPCs are served (HashingPace.busyShare).
+    var hashingShare = HashingPace().busyShare
     var maxConnections = 10_000
     var maxStreams = 100
     var maxMessageBytes = 4 * 1024 * 1024
@@ -84,6 +87,17 @@ extension Option {
                 + "fast during a login storm, and slows logins while the cores are busy (default 0)"
         ) {
             $0.hashingNice = Int32(try integer($1, "hashing-nice", 0...19))
+        },
+        Option(
+            name: "hashing-share", valueName: "CORES",
+            help: "CPU password hashing may take while other RPCs are served, in cores (0.05 to 2): lower keeps lists "
+                + "and ingest faster during a login storm, higher lets logins through faster; 2 turns pacing off "
+                + "(default 0.5)"
+        ) {
+            guard let share = Double($1), share >= 0.05, share <= 2 else {
+                throw ConfigurationError("--hashing-share: \"\($1)\" is not a number of cores from 0.05 to 2")
+            }
+            $0.hashingShare = share
         },
         Option(
             name: "index-tail-max", valueName: "N",

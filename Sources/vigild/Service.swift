@@ -17,13 +17,12 @@ struct Service {
         try HMACSHA256.authenticationCode(key: tokenSecret, message: Array("vigil page tokens v1".utf8))
     }
 
-    /// The hashing pool, its threads lowered to `nice` (`--hashing-nice`; best effort: at normal priority they still
-    /// work). Raised, logins (PBKDF2, ~0.25 s of CPU each) wait for idle CPU rather than take it from lists and
-    /// ingest: 19 kept ListAlerts p99 within 1.5 ms of its value during a 50-client login storm. The default stays 0:
-    /// a low priority is system-wide, so on a saturated or shared machine logins all but stop (in CI, with the test
-    /// suite loading both cores, a 2.5-second run completed none at 10 or 19).
-    static func hashingPool(nice: Int32) -> HashingPool {
-        HashingPool(onThreadStart: { try? ThreadPriority.setCurrentThreadNice(nice) })
+    /// The hashing pool: paced to `share` of a core while other RPCs are served (`--hashing-share`, HashingPace),
+    /// its threads lowered to `nice` (`--hashing-nice`; best effort). Pacing is the default guard for lists and
+    /// ingest during a login storm; a low priority is system-wide, so on a saturated or shared machine niced logins
+    /// all but stop (in CI, with the test suite loading both cores, a 2.5-second run completed none at 10 or 19).
+    static func hashingPool(nice: Int32, share: Double) -> HashingPool {
+        HashingPool(pace: HashingPace(busyShare: share), onThreadStart: { try? ThreadPriority.setCurrentThreadNice(nice) })
     }
 
     static func open(_ configuration: Configuration, _ directory: DataDirectory) throws -> Service {
@@ -38,7 +37,10 @@ struct Service {
         serverConfiguration.accessTokenLifetime = configuration.accessTokenLifetime.components.seconds
         serverConfiguration.refreshTokenLifetime = configuration.refreshTokenLifetime.components.seconds
         let server = try VigilServer(
-            store: store, hashingPool: Self.hashingPool(nice: configuration.hashingNice), throttle: LoginThrottle(), configuration: serverConfiguration
+            store: store,
+            hashingPool: Self.hashingPool(nice: configuration.hashingNice, share: configuration.hashingShare),
+            throttle: LoginThrottle(),
+            configuration: serverConfiguration
         )
         return Service(store: store, server: server)
     }

@@ -50,6 +50,45 @@ struct CryptoVectorTests {
                 + "a1d425a1225833549adb841b51c9b3176a272bdebba1d078478f62b397f33c8d"))
     }
 
+    /// Edges RFC 7914 does not reach, against Python's hashlib.pbkdf2_hmac (an independent implementation):
+    /// a password longer than SHA-256's block (HMAC hashes it first), one exactly a block long, an empty password
+    /// or salt, and a key that ends part-way through a second block.
+    @Test("PBKDF2 handles long, block-sized and empty passwords and salts")
+    func pbkdf2Edges() throws {
+        #expect(try PBKDF2.sha256(password: String(repeating: "p", count: 100), salt: Array("NaCl".utf8),
+            iterations: 4096, derivedKeyLength: 32)
+            == Self.hex("6acce8d5191d376fe7508c80041da355a4f916ffe8213efabc6d393c132c2cb8"))
+        #expect(try PBKDF2.sha256(password: String(repeating: "x", count: 64), salt: [UInt8](),
+            iterations: 3, derivedKeyLength: 40)
+            == Self.hex("db855ad82ccd85db17d754ca0f2ba391d531f4681d2212e8cec8e4ecfe7434f4f78a1c1e8468ec35"))
+        #expect(try PBKDF2.sha256(password: "", salt: Array("salt".utf8), iterations: 2, derivedKeyLength: 32)
+            == Self.hex("62384466264daadc4144018c6bd864648272b34da8980d31521ffcce92ae003b"))
+    }
+
+    @Test("PBKDF2 run in steps of any size gives the one-call result, and only once finished")
+    func pbkdf2Steps() throws {
+        let expected = Self.hex("4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56")
+        for step in [1, 7, 1_000, 79_999, 80_000, 1_000_000] {
+            var block = try PBKDF2.SHA256Block(password: Array("Password".utf8), salt: Array("NaCl".utf8),
+                iterations: 80_000)
+            #expect(block.remainingIterations == 79_999)
+            var steps = 0
+            while !block.isFinished {
+                #expect(block.derivedBlock == nil)
+                block.advance(by: step)
+                steps += 1
+                if steps > 80_000 { break }
+            }
+            #expect(steps == (79_999 + step - 1) / step, "step \(step)")
+            #expect(block.derivedBlock == expected, "step \(step)")
+            block.advance(by: 5)
+            #expect(block.derivedBlock == expected)
+        }
+        #expect(throws: (any Error).self) {
+            try PBKDF2.SHA256Block(password: Array("p".utf8), salt: [1], iterations: 0)
+        }
+    }
+
     @Test("PBKDF2 refuses an iteration count or key length it cannot honour")
     func pbkdf2Limits() {
         #expect(throws: (any Error).self) {

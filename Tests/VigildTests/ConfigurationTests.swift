@@ -2,6 +2,7 @@
 // operator can act on it; `--help` lists every option the parser knows.
 import Testing
 import VigilPOSIX
+import VigilService
 import VigilTesting
 @testable import vigild
 
@@ -20,6 +21,7 @@ import VigilTesting
         #expect(configuration.retentionDays == 0)
         #expect(configuration.indexTailMax == 100_000)
         #expect(configuration.hashingNice == 0)
+        #expect(configuration.hashingShare == 0.5)
         #expect(configuration.indexSliceEvents == 100_000)
         #expect(configuration.walCheckpointPages == 1_000)
     }
@@ -38,7 +40,18 @@ import VigilTesting
             flags: ["--index-slice-events", "50000", "--wal-checkpoint-pages=10000"], environment: [:])
         #expect(storage.indexSliceEvents == 50_000 && storage.walCheckpointPages == 10_000)
         #expect(try Configuration.parse(flags: ["--hashing-nice", "19"], environment: [:]).hashingNice == 19)
+        #expect(try Configuration.parse(flags: ["--hashing-share=0.25"], environment: [:]).hashingShare == 0.25)
         #expect(overridden.listen.description == "0.0.0.0:7000")
+    }
+
+    @Test("the hashing pool vigild builds is paced at --hashing-share")
+    func hashingShareReachesThePool() {
+        let pool = Service.hashingPool(nice: 0, share: 0.75)
+        defer { pool.shutdown() }
+        #expect(pool.pace.busyShare == 0.75)
+        let defaults = Service.hashingPool(nice: 0, share: Configuration().hashingShare)
+        defer { defaults.shutdown() }
+        #expect(defaults.pace == HashingPace())
     }
 
     static let refusals: [(flags: [String], environment: [String: String], message: String)] = [
@@ -50,6 +63,9 @@ import VigilTesting
         (["--wal-checkpoint-pages", "1"], [:], "--wal-checkpoint-pages: \"1\" is not a whole number from 100"),
         (["--hashing-nice", "20"], [:], "--hashing-nice: \"20\" is not a whole number from 0"),
         (["--hashing-nice", "-1"], [:], "--hashing-nice: \"-1\" is not a whole number from 0"),
+        (["--hashing-share", "0"], [:], "--hashing-share: \"0\" is not a number of cores from 0.05 to 2"),
+        (["--hashing-share", "3"], [:], "--hashing-share: \"3\" is not a number of cores"),
+        (["--hashing-share", "nan"], [:], "--hashing-share: \"nan\" is not a number of cores"),
         (["--idle-timeout", "ten"], [:], "--idle-timeout: \"ten\" is not a whole number"),
         (["--listen", "localhost"], [:], "--listen: \"localhost\" is not HOST:PORT"),
         (["--tls-cert", "/c.pem"], [:], "--tls-cert and --tls-key go together"),

@@ -1,10 +1,11 @@
-// PBKDF2 at 600,000 iterations takes about a quarter of a second of CPU. On Swift's cooperative pool (one thread
-// per core, two here) two logins would stall every other RPC; on an I/O loop they would stall its connections.
-// So hashing gets a few threads of its own and a bounded queue: a login storm waits here, or is told `busy`,
-// while everything else keeps running. `onThreadStart` runs first on each thread: vigild lowers the threads' CPU
-// priority there (`--hashing-nice`), so that with both cores busy a login waits for idle CPU instead of taking it
-// from the RPCs that serve data (README, "Lists under load"). Callers await a result; the job's continuation is resumed exactly once,
-// by whichever of worker, cancellation or shutdown takes the job out of the Mutex-guarded queue first.
+// PBKDF2 at 600,000 iterations takes about 80 ms of CPU. On Swift's cooperative pool (one thread per core, two
+// here) two logins would stall every other RPC; on an I/O loop they would stall its connections. So hashing gets
+// a few threads of its own and a bounded queue: a login storm waits here, or is told `busy`, while everything else
+// keeps running. While data RPCs are being served the threads also pace themselves (HashingPace), so a storm
+// takes at most a fixed share of a core from lists and ingest (README, "Lists under load"). `onThreadStart` runs
+// first on each thread (vigild can lower the threads' priority there, `--hashing-nice`). Callers await a result;
+// the job's continuation is resumed exactly once, by whichever of worker, cancellation or shutdown takes the job
+// out of the Mutex-guarded queue first.
 import Dispatch
 import Foundation
 import Synchronization
@@ -13,19 +14,22 @@ import Synchronization
 public final class HashingPool: Sendable {
     /// Two threads: enough to use both cores under a login burst, few enough to leave the cores to other work.
     public static let defaultThreadCount = 2
-    /// Jobs waiting beyond the running ones; at 0.25 s each, 64 is about 8 s of work for two threads.
+    /// Jobs waiting beyond the running ones; at ~80 ms each, 64 is under 3 s of work for two threads (about
+    /// 20 s at the default paced share).
     public static let defaultQueueCapacity = 64
 
     public let hasher: PasswordHasher
     public let threadCount: Int
     public let queueCapacity: Int
     private let core: Core
+    private let pacer: HashingPacer
 
     /// Starts `threadCount` threads named `vigil-hash-<n>`; they stop at `shutdown()` or when the pool is freed.
     public init(
         hasher: PasswordHasher = PasswordHasher(),
         threadCount: Int = HashingPool.defaultThreadCount,
         queueCapacity: Int = HashingPool.defaultQueueCapacity,
+        pace: HashingPace = HashingPace(),
         onThreadStart: (@Sendable () -> Void)? = nil
     ) {
         precondition(threadCount >= 1, "a hashing pool needs a thread")
@@ -34,6 +38,7 @@ public final class HashingPool: Sendable {
         self.threadCount = threadCount
         self.queueCapacity = queueCapacity
         self.core = Core(capacity: queueCapacity)
+        self.pacer = HashingPacer(pace: pace, threadCount: threadCount)
         for index in 0..<threadCount {
             let core = self.core
             let name = "vigil-hash-\(index)"
@@ -52,6 +57,15 @@ public final class HashingPool: Sendable {
         self.core.shutdown(threadCount: self.threadCount)
     }
 
+    /// How hashing shares the CPU with other RPCs.
+    public var pace: HashingPace { self.pacer.pace }
+
+    /// Records that a data RPC arrived: for `pace.busyWindow` from now, hashing is paced. Cheap (one atomic store);
+    /// the server calls it for every token-bearing call and every ingest batch.
+    public func noteDemand() {
+        self.pacer.noteDemand()
+    }
+
     /// Jobs waiting for a thread (not those running): for metrics and tests.
     public var queueDepth: Int { self.core.state.withLock { $0.queue.count } }
 
@@ -65,13 +79,17 @@ public final class HashingPool: Sendable {
     /// `hasher.hash(password)` on a pool thread. Throws `HashingPoolError` or `PasswordHashError`.
     public func hash(_ password: String) async throws -> String {
         let hasher = self.hasher
-        return try await self.run { Result { () throws(PasswordHashError) in try hasher.hash(password) } }.get()
+        let pacer = self.pacer
+        return try await self.run {
+            Result { () throws(PasswordHashError) in try hasher.hash(password, steps: pacer.steps()) }
+        }.get()
     }
 
     /// `hasher.verify(password, against: encoded)` on a pool thread.
     public func verify(_ password: String, against encoded: String) async throws(HashingPoolError) -> Bool {
         let hasher = self.hasher
-        return try await self.run { hasher.verify(password, against: encoded) }
+        let pacer = self.pacer
+        return try await self.run { hasher.verify(password, against: encoded, steps: pacer.steps()) }
     }
 
     /// Verifies against a user's stored hash, or against the dummy hash when there is no such user (nil), so
@@ -84,7 +102,8 @@ public final class HashingPool: Sendable {
     /// `hasher.verifyDummy(password)` on a pool thread: the same cost as `verify`, always false.
     public func verifyDummy(_ password: String) async throws(HashingPoolError) -> Bool {
         let hasher = self.hasher
-        return try await self.run { hasher.verifyDummy(password) }
+        let pacer = self.pacer
+        return try await self.run { hasher.verifyDummy(password, steps: pacer.steps()) }
     }
 
     /// Runs `work` on a pool thread and returns its result. Throws `busy` at once when the queue is full,

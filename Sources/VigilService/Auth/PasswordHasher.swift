@@ -8,7 +8,7 @@ import VigilTLS
 
 /// Hashes and verifies passwords; a value, safe to share.
 public struct PasswordHasher: Sendable, CustomStringConvertible {
-    /// OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256 (and Django 4.2's default): about 0.25 s per hash here.
+    /// OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256 (and Django 4.2's default): about 80 ms per hash here.
     public static let defaultIterations = 600_000
     /// A stored hash asking for more is refused rather than run: it would cost minutes per login.
     public static let maximumIterations = 100_000_000
@@ -39,19 +39,19 @@ public struct PasswordHasher: Sendable, CustomStringConvertible {
     // MARK: Hashing
 
     /// The encoded hash of `password` with a fresh random salt.
-    public func hash(_ password: String) throws(PasswordHashError) -> String {
-        try self.hash(password, salt: Self.makeSalt())
+    public func hash(_ password: String, steps: Steps = .whole) throws(PasswordHashError) -> String {
+        try self.hash(password, salt: Self.makeSalt(), steps: steps)
     }
 
     /// The encoded hash of `password` with `salt`: for compatibility tests and migrations; use `hash(_:)` otherwise.
-    public func hash(_ password: String, salt: String) throws(PasswordHashError) -> String {
+    public func hash(_ password: String, salt: String, steps: Steps = .whole) throws(PasswordHashError) -> String {
         guard password.utf8.count <= Self.maximumPasswordBytes else {
             throw PasswordHashError(.passwordTooLong, "passwords are at most \(Self.maximumPasswordBytes) bytes")
         }
         guard Self.isValidSalt(salt) else {
             throw PasswordHashError(.malformedHash, "a salt is printable ASCII without '$'")
         }
-        let derived = try Self.derive(password, salt: salt, iterations: self.iterations)
+        let derived = try Self.derive(password, salt: salt, iterations: self.iterations, steps: steps)
         return "\(Self.algorithm)$\(self.iterations)$\(salt)$\(Data(derived).base64EncodedString())"
     }
 
@@ -72,17 +72,17 @@ public struct PasswordHasher: Sendable, CustomStringConvertible {
 
     /// True when `encoded` is a well-formed hash of `password`. The derived key is compared in constant time;
     /// a malformed `encoded` (or an over-long password) is false, never a crash.
-    public func verify(_ password: String, against encoded: String) -> Bool {
+    public func verify(_ password: String, against encoded: String, steps: Steps = .whole) -> Bool {
         guard let stored = StoredHash(encoded), password.utf8.count <= Self.maximumPasswordBytes,
-            let derived = try? Self.derive(password, salt: stored.salt, iterations: stored.iterations)
+            let derived = try? Self.derive(password, salt: stored.salt, iterations: stored.iterations, steps: steps)
         else { return false }
         return ConstantTime.equals(derived, stored.hash)
     }
 
     /// Does the work of verifying against a hash at this hasher's iteration count and returns false: called for
     /// an unknown username so that answering "no such user" costs what "wrong password" costs.
-    public func verifyDummy(_ password: String) -> Bool {
-        _ = self.verify(password, against: self.dummyHash)
+    public func verifyDummy(_ password: String, steps: Steps = .whole) -> Bool {
+        _ = self.verify(password, against: self.dummyHash, steps: steps)
         return false
     }
 
@@ -101,14 +101,32 @@ public struct PasswordHasher: Sendable, CustomStringConvertible {
 
     // MARK: Parts
 
-    private static func derive(_ password: String, salt: String, iterations: Int) throws(PasswordHashError) -> [UInt8] {
+    /// Where a long PBKDF2 run stops for breath: `pause` runs on the hashing thread after every `iterations`
+    /// (HashingPool paces logins this way while other RPCs are served). `whole` runs without stopping.
+    public struct Steps {
+        public let iterations: Int
+        public let pause: () -> Void
+
+        public init(iterations: Int, pause: @escaping () -> Void) {
+            precondition(iterations >= 1, "a PBKDF2 step runs at least one iteration")
+            self.iterations = iterations
+            self.pause = pause
+        }
+
+        public static var whole: Steps { Steps(iterations: Int(Int32.max), pause: {}) }
+    }
+
+    /// PBKDF2 of one block (`hashLength` is SHA-256's size), run in `steps`.
+    private static func derive(
+        _ password: String, salt: String, iterations: Int, steps: Steps
+    ) throws(PasswordHashError) -> [UInt8] {
         do {
-            return try PBKDF2.sha256(
-                password: password.utf8,
-                salt: salt.utf8,
-                iterations: iterations,
-                derivedKeyLength: Self.hashLength
-            )
+            var block = try PBKDF2.SHA256Block(password: password.utf8, salt: salt.utf8, iterations: iterations)
+            while !block.isFinished {
+                block.advance(by: steps.iterations)
+                if !block.isFinished { steps.pause() }
+            }
+            return block.derivedBlock ?? []
         } catch {
             throw PasswordHashError(.cryptoFailure, "PBKDF2 failed", cause: error)
         }

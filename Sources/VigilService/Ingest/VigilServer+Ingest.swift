@@ -123,6 +123,7 @@ struct IngestStream: Sendable {
             guard batch.sequence >= 1 else {
                 throw RPCError(code: .invalidArgument, message: "batch sequence numbers start at 1")
             }
+            self.server.hashingPool.noteDemand()
             // Besides the watcher's timer: a busy stream never stores a batch sent after its caller lost access.
             if ContinuousClock.now - lastCheck >= recheckInterval {
                 try await self.checkCaller()

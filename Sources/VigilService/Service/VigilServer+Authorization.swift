@@ -37,6 +37,8 @@ extension VigilServer {
             throw RPCError(code: .permissionDenied, message: "\(method.path) is not open to any role")
         }
         guard permission.requiresToken else { return nil }
+        // Token-bearing calls are the data work logins must not crowd out (HashingPace).
+        self.hashingPool.noteDemand()
         let caller = try await self.resolveCaller(context.metadata)
         switch policy.check(role: caller.user.user.role, method: method) {
         case .allowed:

@@ -1,0 +1,103 @@
+// Hashing pace: the ledger's arithmetic (pause lengths, the shared debt of several threads, the busy window, the
+// cap, the long-run share) on a simulated clock, then a real pool whose paced login takes several times longer
+// than an unpaced one while demand is noted, and the same time once demand stops.
+import Foundation
+import Synchronization
+import Testing
+@testable import VigilService
+
+@Suite struct AuthHashingPaceTests {
+    let origin = ContinuousClock.now
+    let pace = HashingPace(busyShare: 0.25, busyWindow: .milliseconds(250), maximumPause: .milliseconds(50))
+
+    func at(_ milliseconds: Double) -> ContinuousClock.Instant {
+        self.origin + .microseconds(Int64(milliseconds * 1000))
+    }
+
+    @Test("no demand, or demand older than the window, costs no pause and clears the debt")
+    func idle() {
+        var ledger = HashingPaceLedger(pace: self.pace, threadCount: 2)
+        #expect(ledger.pause(afterRunning: .milliseconds(1), now: self.at(1000), lastDemand: nil) == .zero)
+        #expect(ledger.pause(afterRunning: .milliseconds(1), now: self.at(1000), lastDemand: self.at(700)) == .zero)
+        #expect(ledger.owedUntil == nil)
+        #expect(ledger.pause(afterRunning: .milliseconds(1), now: self.at(1000), lastDemand: self.at(800)) > .zero)
+        #expect(ledger.pause(afterRunning: .milliseconds(1), now: self.at(1100), lastDemand: self.at(800)) == .zero)
+        #expect(ledger.owedUntil == nil)
+    }
+
+    @Test("a step of d owes d / share of wall time; two threads queue on the same debt")
+    func sharedDebt() {
+        var ledger = HashingPaceLedger(pace: self.pace, threadCount: 2)
+        let demand = self.at(1000)
+        // Thread A ran 1 ms ending at 1001: owes until 1000 + 4 = 1004, so pauses 3 ms.
+        #expect(ledger.pause(afterRunning: .milliseconds(1), now: self.at(1001), lastDemand: demand) == .milliseconds(3))
+        // Thread B ran 1 ms over the same interval: its 4 ms queue after A's, until 1008.
+        #expect(ledger.pause(afterRunning: .milliseconds(1), now: self.at(1001), lastDemand: demand) == .milliseconds(7))
+        // A steps again at 1004–1005: the debt stands at 1008, plus 4.
+        #expect(ledger.pause(afterRunning: .milliseconds(1), now: self.at(1005), lastDemand: demand) == .milliseconds(7))
+    }
+
+    @Test("a long step is paused for at most maximumPause")
+    func cappedPause() {
+        var ledger = HashingPaceLedger(pace: self.pace, threadCount: 2)
+        #expect(ledger.pause(afterRunning: .milliseconds(100), now: self.at(1000), lastDemand: self.at(1000))
+            == .milliseconds(50))
+    }
+
+    @Test("a share at or above the thread count turns pacing off", arguments: [2.0, 3.0, Double.infinity])
+    func unpaced(share: Double) {
+        var ledger = HashingPaceLedger(pace: HashingPace(busyShare: share), threadCount: 2)
+        #expect(ledger.pause(afterRunning: .milliseconds(5), now: self.at(1000), lastDemand: self.at(1000)) == .zero)
+    }
+
+    @Test("threads stepping under constant demand use the configured share of one core", arguments: [1, 2, 4])
+    func longRunShare(threads: Int) {
+        var ledger = HashingPaceLedger(pace: self.pace, threadCount: 8)
+        let step = 1.3  // milliseconds of work per step
+        var readyAt = [Double](repeating: 0, count: threads)
+        var worked = 0.0
+        for _ in 0..<(2000 * threads) {
+            // The thread that becomes ready first runs the next step.
+            guard let next = readyAt.indices.min(by: { readyAt[$0] < readyAt[$1] }) else { return }
+            let end = readyAt[next] + step
+            worked += step
+            let pause = ledger.pause(afterRunning: .microseconds(1300), now: self.at(end), lastDemand: self.at(end))
+            readyAt[next] = end + Double(pause.components.attoseconds) / 1e15 + Double(pause.components.seconds) * 1e3
+        }
+        let elapsed = readyAt.max() ?? 1
+        #expect(abs(worked / elapsed - 0.25) < 0.02, "share \(worked / elapsed) with \(threads) threads")
+    }
+
+    @Test("a real pool: a login takes several times longer while demand is noted, and not once demand stops")
+    func pacedPool() async throws {
+        // ~25 ms of PBKDF2 in 40 steps; paced at a quarter of a core it takes ~100 ms of wall time.
+        let hasher = PasswordHasher(iterations: 200_000)
+        let encoded = try hasher.hash("correct horse battery staple")
+        let pool = HashingPool(hasher: hasher, threadCount: 1,
+            pace: HashingPace(busyShare: 0.25, busyWindow: .milliseconds(250), stepIterations: 5_000))
+        defer { pool.shutdown() }
+        func timedLogin() async throws -> Duration {
+            let started = ContinuousClock.now
+            #expect(try await pool.verify("correct horse battery staple", against: encoded))
+            return ContinuousClock.now - started
+        }
+
+        let unpaced = try await timedLogin()
+        let demanding = Atomic<Bool>(true)
+        let demand = Task.detached {
+            while demanding.load(ordering: .relaxed) {
+                pool.noteDemand()
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        let paced = try await timedLogin()
+        demanding.store(false, ordering: .relaxed)
+        await demand.value
+        try await Task.sleep(for: .milliseconds(300))  // past the busy window
+        let after = try await timedLogin()
+
+        // Wall time is charged, so the ratio holds on a loaded machine too: a preempted step owes more pause.
+        #expect(paced > unpaced * 2, "paced \(paced), unpaced \(unpaced)")
+        #expect(after < paced, "after \(after), paced \(paced)")
+    }
+}
