@@ -81,6 +81,8 @@ final class HashingPacer: Sendable {
     /// Nanoseconds after `origin` of the last data RPC; -1 before the first.
     private let lastDemandNanoseconds = Atomic<Int64>(-1)
     private let ledger: Mutex<HashingPaceLedger>
+    /// Nanoseconds hashing threads have paused for pacing, in total.
+    private let pausedNanoseconds = Atomic<Int64>(0)
     let pace: HashingPace
 
     init(pace: HashingPace, threadCount: Int) {
@@ -99,6 +101,8 @@ final class HashingPacer: Sendable {
         return nanoseconds < 0 ? nil : self.origin + .nanoseconds(nanoseconds)
     }
 
+    var pausedTime: Duration { .nanoseconds(self.pausedNanoseconds.load(ordering: .relaxed)) }
+
     /// PBKDF2 steps for one job on a hashing thread: each pause is charged for the time since the previous one.
     func steps() -> PasswordHasher.Steps {
         var stepStarted = ContinuousClock.now
@@ -115,6 +119,7 @@ final class HashingPacer: Sendable {
         let pause = self.ledger.withLock { $0.pause(afterRunning: ran, now: now, lastDemand: lastDemand) }
         guard pause > .zero else { return }
         let parts = pause.components
+        self.pausedNanoseconds.add(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000, ordering: .relaxed)
         Thread.sleep(forTimeInterval: Double(parts.seconds) + Double(parts.attoseconds) * 1e-18)
     }
 }

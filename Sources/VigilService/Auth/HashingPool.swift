@@ -66,6 +66,9 @@ public final class HashingPool: Sendable {
         self.pacer.noteDemand()
     }
 
+    /// Time the hashing threads have spent pausing for `pace`, in total: for metrics and tests.
+    public var pausedTime: Duration { self.pacer.pausedTime }
+
     /// Jobs waiting for a thread (not those running): for metrics and tests.
     public var queueDepth: Int { self.core.state.withLock { $0.queue.count } }
 
