@@ -77,7 +77,8 @@ public final class POSIXThread: Sendable {
         return unsafeBitCast(symbol, to: SetName.self)
     }()
 
-    private static func nameCurrentThread(_ name: String) {
+    /// Names the calling thread (first 15 bytes), for threads another library started.
+    public static func nameCurrentThread(_ name: String) {
         guard let setName = Self.setName else { return }
         let truncated = String(decoding: name.utf8.prefix(15), as: UTF8.self)
         _ = truncated.withCString { setName(pthread_self(), $0) }

@@ -22,7 +22,12 @@ struct Service {
     /// ingest during a login storm; a low priority is system-wide, so on a saturated or shared machine niced logins
     /// all but stop (in CI, with the test suite loading both cores, a 2.5-second run completed none at 10 or 19).
     static func hashingPool(nice: Int32, share: Double) -> HashingPool {
-        HashingPool(pace: HashingPace(busyShare: share), onThreadStart: { try? ThreadPriority.setCurrentThreadNice(nice) })
+        // Named through pthread as well as by Foundation, whose `Thread.current` was seen to misidentify a new thread
+        // under load (so its name setter may name nothing).
+        HashingPool(pace: HashingPace(busyShare: share)) { name in
+            POSIXThread.nameCurrentThread(name)
+            try? ThreadPriority.setCurrentThreadNice(nice)
+        }
     }
 
     static func open(_ configuration: Configuration, _ directory: DataDirectory) throws -> Service {

@@ -14,7 +14,8 @@ import VigilService
     func threadStartHook() async throws {
         // pthread ids, not Foundation's `Thread.current` (whose name was once read back as a dispatch thread's).
         let started = Mutex<[UInt]>([])
-        let pool = HashingPool(hasher: self.hasher, threadCount: 2, onThreadStart: {
+        let pool = HashingPool(hasher: self.hasher, threadCount: 2, onThreadStart: { name in
+            #expect(name.hasPrefix("vigil-hash-"))
             started.withLock { $0.append(UInt(pthread_self())) }
         })
         defer { pool.shutdown() }

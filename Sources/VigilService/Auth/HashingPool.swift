@@ -3,7 +3,8 @@
 // a few threads of its own and a bounded queue: a login storm waits here, or is told `busy`, while everything else
 // keeps running. While data RPCs are being served the threads also pace themselves (HashingPace), so a storm
 // takes at most a fixed share of a core from lists and ingest (README, "Lists under load"). `onThreadStart` runs
-// first on each thread (vigild can lower the threads' priority there, `--hashing-nice`). Callers await a result;
+// first on each thread, given its name (vigild names the kernel thread there and can lower its priority,
+// `--hashing-nice`). Callers await a result;
 // the job's continuation is resumed exactly once, by whichever of worker, cancellation or shutdown takes the job
 // out of the Mutex-guarded queue first.
 import Dispatch
@@ -30,7 +31,7 @@ public final class HashingPool: Sendable {
         threadCount: Int = HashingPool.defaultThreadCount,
         queueCapacity: Int = HashingPool.defaultQueueCapacity,
         pace: HashingPace = HashingPace(),
-        onThreadStart: (@Sendable () -> Void)? = nil
+        onThreadStart: (@Sendable (_ name: String) -> Void)? = nil
     ) {
         precondition(threadCount >= 1, "a hashing pool needs a thread")
         precondition(queueCapacity >= 0, "negative queue capacity")
@@ -45,7 +46,7 @@ public final class HashingPool: Sendable {
             // Named from inside: on Linux a name set before `start()` is lost and the thread keeps its creator's.
             let thread = Thread {
                 Thread.current.name = name
-                onThreadStart?()
+                onThreadStart?(name)
                 core.work()
             }
             thread.name = name
