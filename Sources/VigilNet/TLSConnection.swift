@@ -205,6 +205,14 @@ public final class TLSConnection: @unchecked Sendable, CustomStringConvertible {
         }
     }
 
+    /// Frees the TLS session's record buffers if nothing is buffered (TLSSession.releaseIdleBuffers); for a
+    /// connection that has gone quiet.
+    func releaseIdleBuffers() {
+        self.eventLoop.assertInEventLoop()
+        guard self.phase == .active else { return }
+        self.tls.releaseIdleBuffers()
+    }
+
     /// One timer per connection at a time: when it fires early (there was traffic since), it re-arms for the
     /// rest of the period, so a busy connection costs one timer per idle period, not one per read.
     private func armIdleTimer(after delay: Duration) {

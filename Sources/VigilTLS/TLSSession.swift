@@ -479,6 +479,14 @@ public final class TLSSession: @unchecked Sendable {
         }
     }
 
+    /// Frees OpenSSL's record buffers (16 KiB+ each way) and an oversized incoming BIO when nothing is buffered
+    /// in them; they come back on the next read or write. For connections that have gone quiet: most are, most of
+    /// the time (10,000 idle connections hold ~20 KB each with their buffers freed).
+    public func releaseIdleBuffers() {
+        _ = SSL_free_buffers(self.ssl)  // 0 (and nothing freed) while a record is partly read or written
+        self.releaseIncomingBIOIfIdle()
+    }
+
     private func releaseIncomingBIOIfIdle() {
         guard MemoryBIO.pendingCount(self.incomingBIO) == 0,
             MemoryBIO.capacity(self.incomingBIO) > MemoryBIO.retainedCapacityLimit,

@@ -2,6 +2,7 @@
 // only see `any RPCClient`, so the network transport is held to exactly what the in-process one promises.
 import Testing
 import VigilNet
+import VigilPOSIX
 import VigilRPC
 import VigilTesting
 import VigilWire
@@ -175,6 +176,8 @@ extension LoopbackTests {
             "64 MiB of messages larger than the stream window, sent to a slow handler, stay bounded at the server",
             arguments: kinds)
         func slowReaderBoundsMemory(kind: RPCTransportKind) async throws {
+            let window = RPCServer.Configuration(address: .ipv4Loopback(port: 0), tls: try TestTLS().server)
+                .initialStreamWindow
             let fixture = try await RPCFixture(kind)
             let message = [UInt8](repeating: 7, count: 64 * 1024)
             let messages = 1024
@@ -189,9 +192,9 @@ extension LoopbackTests {
             let count = try reply.map { try RPCTestMessage(serializedBytes: $0).number }
             #expect(count == UInt64(messages))
             #expect(fixture.record.get().sunkBytes == messages * message.count)
-            // One stream window (64 KiB) of whole messages, plus the message being reassembled and a frame of
-            // undecoded input: a fast sender cannot make the server hold more, whatever the message size.
-            let bound = ConnectionSettings.defaults.initialStreamWindow + 2 * (message.count + 4) + 65_536 + 9
+            // One stream window (the server's default, 1 MiB) of whole messages, plus the message being reassembled
+            // and a frame of undecoded input: a fast sender cannot make the server hold more, whatever the message size.
+            let bound = window + 2 * (message.count + 4) + 65_536 + 9
             #expect(worst <= bound, "worst buffered \(worst) bytes, bound \(bound)")
             await fixture.shutdown()
         }

@@ -19,7 +19,9 @@ extension RPCServer {
         public var maxMessageBytes: Int
         /// HEADERS payloads above this end the stream RESOURCE_EXHAUSTED.
         public var maxHeaderBytes: Int
-        /// Per-stream and per-connection receive windows: what a slow handler can make the server buffer.
+        /// Per-stream and per-connection receive windows: what a slow handler can make the server buffer. 1 MiB per
+        /// stream keeps 16 messages of 64 KiB in flight (the protocol's 64 KiB default allowed less than one, and a
+        /// one-stream upload waited a round trip per message); 4 MiB per connection leaves room for several streams.
         public var initialStreamWindow: Int
         public var initialConnectionWindow: Int
         /// A peer that has not finished the TLS handshake by then is disconnected; one that has not then completed
@@ -41,8 +43,8 @@ extension RPCServer {
             maxConcurrentStreams: Int = 100,
             maxMessageBytes: Int = 4 * 1024 * 1024,
             maxHeaderBytes: Int = 16_384,
-            initialStreamWindow: Int = 65_536,
-            initialConnectionWindow: Int = 1_048_576,
+            initialStreamWindow: Int = 1_048_576,
+            initialConnectionWindow: Int = 4_194_304,
             handshakeTimeout: Duration = .seconds(10),
             idleTimeout: Duration? = .seconds(300),
             keepaliveInterval: Duration? = .seconds(60),

@@ -132,6 +132,10 @@ final class RPCServerConnection: ConnectionHandler, @unchecked Sendable {
                 self.idleSince = now
             }
         }
+        // Quiet for most of a tick (a whole one would miss the first tick, which fires a tick after the last read).
+        if now - self.lastReceived >= self.configuration.tick / 2 {
+            connection.releaseIdleBuffers()
+        }
         if let interval = self.configuration.keepaliveInterval {
             if let sent = self.pingSentAt {
                 if now - sent >= self.configuration.keepaliveTimeout {
