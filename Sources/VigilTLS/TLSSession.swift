@@ -224,7 +224,6 @@ public final class TLSSession: @unchecked Sendable {
             guard try self.handshake() == .established else { return 0 }
         }
         guard self.state == .established || self.state == .shutdownSent else { return 0 }
-        defer { self.releaseIncomingBIOIfIdle() }
         var total = 0
         while total < maximumCount {
             let chunk = min(maximumCount - total, Self.recordSize)
@@ -473,27 +472,34 @@ public final class TLSSession: @unchecked Sendable {
             self.outgoingStart = 0
         }
         MemoryBIO.readAll(self.outgoingBIO, appendingTo: &self.outgoing)
-        if MemoryBIO.capacity(self.outgoingBIO) > MemoryBIO.retainedCapacityLimit, let fresh = BIO_new(BIO_s_mem()) {
-            SSL_set0_wbio(self.ssl, fresh)  // frees the emptied, oversized BIO
-            self.outgoingBIO = fresh
-        }
     }
 
-    /// Frees OpenSSL's record buffers (16 KiB+ each way) and an oversized incoming BIO when nothing is buffered
-    /// in them; they come back on the next read or write. For connections that have gone quiet: most are, most of
-    /// the time (10,000 idle connections hold ~20 KB each with their buffers freed).
+    /// Frees OpenSSL's record buffers (16 KiB+ each way), oversized memory BIOs and the outgoing buffer when
+    /// nothing is waiting in them; they come back on the next read or write. For connections that have gone
+    /// quiet: most are, most of the time (10,000 idle connections hold ~20 KB each with their buffers freed).
+    ///
+    /// Not done after every read and write: OpenSSL wipes (OPENSSL_cleanse) every buffer it frees or outgrows, so
+    /// a busy connection that dropped and regrew them spent 6 to 13 % of its CPU wiping (perf, 64 KiB messages).
     public func releaseIdleBuffers() {
         _ = SSL_free_buffers(self.ssl)  // 0 (and nothing freed) while a record is partly read or written
-        self.releaseIncomingBIOIfIdle()
-    }
-
-    private func releaseIncomingBIOIfIdle() {
-        guard MemoryBIO.pendingCount(self.incomingBIO) == 0,
+        if MemoryBIO.pendingCount(self.incomingBIO) == 0,
             MemoryBIO.capacity(self.incomingBIO) > MemoryBIO.retainedCapacityLimit,
             let fresh = BIO_new(BIO_s_mem())
-        else { return }
-        SSL_set0_rbio(self.ssl, fresh)  // frees the emptied, oversized BIO
-        self.incomingBIO = fresh
+        {
+            SSL_set0_rbio(self.ssl, fresh)  // frees the emptied, oversized BIO
+            self.incomingBIO = fresh
+        }
+        if MemoryBIO.pendingCount(self.outgoingBIO) == 0,
+            MemoryBIO.capacity(self.outgoingBIO) > MemoryBIO.retainedCapacityLimit,
+            let fresh = BIO_new(BIO_s_mem())
+        {
+            SSL_set0_wbio(self.ssl, fresh)
+            self.outgoingBIO = fresh
+        }
+        if self.pendingCiphertextCount == 0 {
+            self.outgoing = []
+            self.outgoingStart = 0
+        }
     }
 
     /// Bytes of buffer the session holds beyond OpenSSL's own record buffers: for tests of idle memory.
