@@ -118,7 +118,11 @@ extension InProcessEndpoint {
     /// Cancelling the waiting task ends the wait with `CancellationError` (the call itself stays open), so a handler
     /// can stop reading from another task, e.g. when a newer stream takes its work over.
     func receive(on id: StreamID) async throws -> [UInt8]? {
-        try await withTaskCancellationHandler {
+        // A message already queued is taken without suspending: a stream of small messages arrives many per socket
+        // read, and installing a cancellation handler and a continuation for each cost a fifth of the server's
+        // CPU (perf, 128-byte sink).
+        if let ready = self.takeQueuedMessage(on: id) { return ready }
+        return try await withTaskCancellationHandler {
             try await self.waitForMessage(on: id)
         } onCancel: {
             self.withState { state, effects in
@@ -127,6 +131,20 @@ extension InProcessEndpoint {
                 state.calls[id] = call
                 effects.receives.append((receiver, .failure(CancellationError())))
             }
+        }
+    }
+
+    /// The next queued message when one can be handed over at once: the call is live, not cancelled and has no
+    /// other reader waiting. Nil sends the caller down the waiting path, which handles every other case.
+    private func takeQueuedMessage(on id: StreamID) -> [UInt8]? {
+        guard !Task.isCancelled else { return nil }
+        return self.withState { state, _ in
+            // Checked on a borrowed value and popped in place: a copy of the call held across the pop would make
+            // its queue copy-on-write.
+            let ready = state.calls[id].map { !$0.failedLocally && $0.receiver == nil && $0.queuedCount > 0 } ?? false
+            guard ready, let message = state.calls[id]?.popMessage() else { return nil }
+            self.write(state.machine.consumed(message.credit, on: id), &state)
+            return message.bytes
         }
     }
 
