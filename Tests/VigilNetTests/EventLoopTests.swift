@@ -157,13 +157,15 @@ struct EventLoopTests {
 /// An actor isolated to an event loop: its methods run on the loop thread.
 private actor LoopCounter {
     let loop: EventLoop
+    let executor: LoopSerialExecutor
     var value = 0
 
     init(loop: EventLoop) {
         self.loop = loop
+        self.executor = loop.serialExecutor
     }
 
-    nonisolated var unownedExecutor: UnownedSerialExecutor { self.loop.asUnownedSerialExecutor() }
+    nonisolated var unownedExecutor: UnownedSerialExecutor { self.executor.asUnownedSerialExecutor() }
 
     func increment() {
         precondition(self.loop.inEventLoop)
