@@ -87,6 +87,13 @@ extension InProcessEndpoint {
     /// Sends one message (or, with `message` nil, a bare half-close); returns once every frame is written, waiting
     /// for credit as needed: the caller's buffered bytes never exceed one message.
     func send(_ message: [UInt8]?, endStream: Bool, on id: StreamID) async throws {
+        // With credit for the whole message it is framed and written now, without a continuation: a stream of small
+        // messages otherwise suspends and resumes its sender once per message.
+        switch self.sendWithoutWaiting(message, endStream: endStream, on: id) {
+        case .written: return
+        case .pending: return try await self.waitForPendingSend(on: id)
+        case .notTaken: break
+        }
         try await withCheckedThrowingContinuation {
             (continuation: CheckedContinuation<Void, any Error>) in
             self.withState { state, effects in
@@ -110,6 +117,40 @@ extension InProcessEndpoint {
                 }
                 state.calls[id] = call
                 self.flush(id, &state, &effects)
+            }
+        }
+    }
+
+    enum ImmediateSend { case written, pending, notTaken }
+
+    /// Frames and writes `message` at once when the call is open for sending, has nothing pending and has credit
+    /// for all of it (its length prefix included): `written`. `notTaken` (nothing changed) otherwise. `pending` if
+    /// the frames did not all go out after all; the caller then waits for them like a suspended sender.
+    private func sendWithoutWaiting(_ message: [UInt8]?, endStream: Bool, on id: StreamID) -> ImmediateSend {
+        guard !Task.isCancelled else { return .notTaken }
+        return self.withState { state, effects in
+            let needed = message.map { $0.count + 4 } ?? 0
+            let ready = state.calls[id].map { $0.failure == nil && $0.pending == nil && !$0.finished } ?? false
+            guard ready, state.machine.canSendData(on: id), state.machine.sendableBytes(on: id) >= needed else {
+                return .notTaken
+            }
+            state.calls[id]?.pending = message.map { OutboundMessage(message: $0, endStream: endStream) } ?? .endOfStream
+            self.flush(id, &state, &effects)
+            return state.calls[id]?.pending == nil ? .written : .pending
+        }
+    }
+
+    /// Waits until the call's pending message is written (or the call fails), as `send` does after queuing it.
+    private func waitForPendingSend(on id: StreamID) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            self.withState { state, effects in
+                if let failure = state.calls[id]?.failure {
+                    effects.sends.append((continuation, .failure(failure)))
+                } else if state.calls[id]?.pending == nil {
+                    effects.sends.append((continuation, .success(())))
+                } else {
+                    state.calls[id]?.sender = continuation
+                }
             }
         }
     }
