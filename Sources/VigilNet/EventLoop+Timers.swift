@@ -2,6 +2,7 @@
 // They fire on the loop thread between epoll waits; `epoll_wait`'s timeout is the next deadline, so an idle loop
 // with no timers sleeps until a socket or `execute` wakes it.
 import Synchronization
+public import VigilRPC
 
 /// A timer set with `EventLoop.schedule(after:_:)`; `cancel()` it to stop it from firing.
 ///
@@ -78,3 +79,12 @@ extension EventLoop {
         self.cancelledTimers.subtract(removed, ordering: .relaxed)
     }
 }
+
+/// The loop's timer heap as the RPC layer's deadline timers: no task and no Dispatch timer per call.
+extension EventLoop: CallTimers {
+    public func schedule(at deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () -> Void) -> any CallTimer {
+        self.schedule(after: self.clock.now.duration(to: deadline), work)
+    }
+}
+
+extension ScheduledTimer: CallTimer {}

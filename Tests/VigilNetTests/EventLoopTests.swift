@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 import VigilNet
 import VigilPOSIX
+import VigilRPC
 
 /// Loop-confined storage for what tasks recorded. `@unchecked Sendable`: only the loop thread appends to it, and
 /// the test reads it through `submit`, which runs on that same thread.
@@ -75,6 +76,31 @@ struct EventLoopTests {
         let fired = try await loop.submit { record.fired }
         #expect(fired == expected)
         #expect(timers.filter(\.isCancelled).count == cancelled.count)
+        await loop.shutdown()
+    }
+
+    @Test("as the RPC layer's CallTimers: fires at an instant on the loop thread, at once if it passed, never if cancelled")
+    func callTimers() async throws {
+        let loop = try EventLoop(name: "test-call-timers")
+        let timers: any CallTimers = loop
+        let fired = Mutex<[String]>([])
+        let onLoop = Atomic<Bool>(true)
+        func note(_ name: String) -> @Sendable () -> Void {
+            { [loop] in
+                if !loop.inEventLoop { onLoop.store(false, ordering: .relaxed) }
+                fired.withLock { $0.append(name) }
+            }
+        }
+        let now = ContinuousClock.now
+        _ = timers.schedule(at: now + .milliseconds(30), note("later"))
+        _ = timers.schedule(at: now - .seconds(1), note("passed"))
+        let cancelled = timers.schedule(at: now + .milliseconds(10), note("cancelled"))
+        cancelled.cancel()
+        try await eventually("the timers to fire") { fired.withLock { $0.count } >= 2 }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(fired.withLock { $0 } == ["passed", "later"])
+        let allOnLoop = onLoop.load(ordering: .relaxed)
+        #expect(allOnLoop)
         await loop.shutdown()
     }
 

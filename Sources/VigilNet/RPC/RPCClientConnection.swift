@@ -43,7 +43,7 @@ public final class RPCClientConnection: RPCClient, Sendable {
         options: TLSConnection.Options = TLSConnection.Options()
     ) async throws(ConnectionError) -> RPCClientConnection {
         let sink = LoopByteSink(loop: loop)
-        let endpoint = RPCEndpoint(role: .client, settings: settings, peer: "\(address)", output: sink)
+        let endpoint = RPCEndpoint(role: .client, settings: settings, peer: "\(address)", output: sink, timers: loop)
         let handler = RPCClientHandler(loop: loop, sink: sink, endpoint: endpoint)
         let connection = try await TCPClient.connect(
             to: address, tls: tls, serverName: serverName, on: loop, options: options

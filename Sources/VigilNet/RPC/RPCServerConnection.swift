@@ -42,7 +42,7 @@ final class RPCServerConnection: ConnectionHandler, @unchecked Sendable {
         let peer = connection.remoteAddress.map { "\($0)" } ?? "unknown peer"
         self.endpoint = RPCEndpoint(
             role: .server, settings: configuration.settings, peer: peer, output: self.sink, router: router,
-            handlerExecutor: connection.eventLoop)
+            handlerExecutor: connection.eventLoop, timers: connection.eventLoop)
         self.lastReceived = connection.eventLoop.clock.now
         self.activeSince = connection.eventLoop.clock.now
     }

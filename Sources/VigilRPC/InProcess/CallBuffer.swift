@@ -24,7 +24,7 @@ struct CallBuffer {
     /// Server side: the handler's context, cancelled when the stream ends under it.
     var context: ServerContext?
     /// Client side: the deadline timer, cancelled when the call is released.
-    var timer: Task<Void, Never>?
+    var timer: (any CallTimer)?
 
     var isEnded: Bool { self.finished || self.failure != nil }
 
@@ -57,7 +57,7 @@ struct Effects {
     var sends: [(CheckedContinuation<Void, any Error>, Result<Void, any Error>)] = []
     var opens: [CheckedContinuation<Void, any Error>] = []
     var cancellations: [(ServerContext, Status.Code)] = []
-    var timers: [Task<Void, Never>] = []
+    var timers: [any CallTimer] = []
     var newCalls: [(StreamID, CallHeaders, ServerContext)] = []
 
     func run() {

@@ -51,11 +51,7 @@ extension InProcessEndpoint {
             return state.nextToken
         }
         let timer = deadline.map { deadline in
-            Task {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                guard !Task.isCancelled else { return }
-                self.failWaiter(token, expired)
-            }
+            self.timers.schedule(at: deadline) { self.failWaiter(token, expired) }
         }
         defer { timer?.cancel() }
         try await withTaskCancellationHandler {
@@ -280,7 +276,7 @@ extension InProcessEndpoint {
     }
 
     /// Stores the client's deadline timer so releasing the call stops it.
-    func attachTimer(_ timer: Task<Void, Never>, to id: StreamID) {
+    func attachTimer(_ timer: any CallTimer, to id: StreamID) {
         self.withState { state, effects in
             if state.calls[id] != nil {
                 state.calls[id]?.timer = timer

@@ -25,15 +25,19 @@ final class InProcessEndpoint: Sendable {
     let peer: String
     /// Server side: starts the handler of a new call (the transport supplies it; it runs after the lock is released).
     let onCall: (@Sendable (InProcessEndpoint, StreamID, ServerContext) -> Void)?
+    /// Where call deadlines are scheduled (CallTimers).
+    let timers: any CallTimers
 
     init(
         role: ConnectionStateMachine.Role,
         settings: ConnectionSettings,
         outbound: any RPCByteSink,
         peer: String = "in-process",
+        timers: any CallTimers = TaskCallTimers(),
         onCall: (@Sendable (InProcessEndpoint, StreamID, ServerContext) -> Void)?
     ) {
         self.role = role
+        self.timers = timers
         self.outbound = outbound
         self.peer = peer
         self.onCall = onCall

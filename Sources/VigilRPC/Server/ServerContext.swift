@@ -19,7 +19,7 @@ public final class ServerContext: Sendable {
         var trailingMetadata = Metadata()
         var cancellation: Status.Code?
         var task: Task<Void, Never>?
-        var timer: Task<Void, Never>?
+        var timer: (any CallTimer)?
         var finished = false
     }
 
@@ -50,7 +50,7 @@ public final class ServerContext: Sendable {
     // MARK: Transport side
 
     /// Ties the handler's task to the context, so a cancellation that raced ahead of it still reaches it.
-    func attach(task: Task<Void, Never>, timer: Task<Void, Never>?) {
+    func attach(task: Task<Void, Never>, timer: (any CallTimer)?) {
         let cancelNow = self.state.withLock { state -> Bool in
             state.task = task
             state.timer = timer
@@ -64,7 +64,7 @@ public final class ServerContext: Sendable {
 
     /// Cancels the handler (first reason wins) and its deadline timer.
     func cancel(_ code: Status.Code) {
-        let tasks = self.state.withLock { state -> (Task<Void, Never>?, Task<Void, Never>?) in
+        let tasks = self.state.withLock { state -> (Task<Void, Never>?, (any CallTimer)?) in
             guard state.cancellation == nil, !state.finished else { return (nil, nil) }
             state.cancellation = code
             return (state.task, state.timer)
@@ -75,7 +75,7 @@ public final class ServerContext: Sendable {
 
     /// The handler finished: its deadline timer is no longer needed.
     func finish() {
-        let timer = self.state.withLock { state -> Task<Void, Never>? in
+        let timer = self.state.withLock { state -> (any CallTimer)? in
             state.finished = true
             return state.timer
         }

@@ -15,13 +15,15 @@ public final class RPCEndpoint: RPCClient, Sendable {
     /// `settings` are the limits this side enforces on what it receives (advertised in its SETTINGS, which are
     /// queued on `output` with the preface right away). A server passes its `router`; its handlers run as tasks
     /// preferring `handlerExecutor` (the connection's event loop) when given, so they run where the bytes arrive.
+    /// Call deadlines run on `timers` (the event loop's, on a network connection).
     public init(
         role: ConnectionStateMachine.Role,
         settings: ConnectionSettings = .defaults,
         peer: String,
         output: any RPCByteSink,
         router: Router? = nil,
-        handlerExecutor: (any TaskExecutor)? = nil
+        handlerExecutor: (any TaskExecutor)? = nil,
+        timers: any CallTimers = TaskCallTimers()
     ) {
         var onCall: (@Sendable (InProcessEndpoint, StreamID, ServerContext) -> Void)?
         let counter = HandlerCounter()
@@ -31,7 +33,7 @@ public final class RPCEndpoint: RPCClient, Sendable {
             }
         }
         self.core = InProcessEndpoint(
-            role: role, settings: settings, outbound: output, peer: peer, onCall: onCall)
+            role: role, settings: settings, outbound: output, peer: peer, timers: timers, onCall: onCall)
         self.counter = counter
     }
 
@@ -127,9 +129,7 @@ public final class RPCEndpoint: RPCClient, Sendable {
         let call = InProcessClientCall(endpoint: self.core, id: id, maxRequestBytes: self.core.peerMaxMessageBytes)
         if let deadline {
             let endpoint = self.core
-            let timer = Task {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                guard !Task.isCancelled else { return }
+            let timer = endpoint.timers.schedule(at: deadline) {
                 endpoint.reset(id, code: .deadlineExceeded, message: "deadline exceeded")
             }
             self.core.attachTimer(timer, to: id)
@@ -157,14 +157,7 @@ public final class RPCEndpoint: RPCClient, Sendable {
             counter.value.subtract(1, ordering: .relaxed)
         }
         let task = executor.map { Task(executorPreference: $0, operation: body) } ?? Task(operation: body)
-        var timer: Task<Void, Never>?
-        if let deadline = context.deadline {
-            timer = Task {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                guard !Task.isCancelled else { return }
-                endpoint.expire(id)
-            }
-        }
+        let timer = context.deadline.map { deadline in endpoint.timers.schedule(at: deadline) { endpoint.expire(id) } }
         context.attach(task: task, timer: timer)
     }
 }
