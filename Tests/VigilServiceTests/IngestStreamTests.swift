@@ -226,11 +226,17 @@ import VigilSQLite
         let configure: (inout VigilServer.Configuration) -> Void = { $0.ingestMaxUnackedBatches = unacked }
         let configureStore: (inout SQLiteStore.Configuration) -> Void = {
             $0.maximumGroupEvents = 10
+            // Sampled before and after the slow commit's pause: on a loaded machine the streams' tasks can run one
+            // at a time, and then batches arrive only while the writer sleeps (CI once saw 0 before the pause).
             $0.beforeIngestCommit = {
-                if let queued = storeBox.withLock({ $0 })?.ingestCommitter.queuedBatches {
-                    maxQueued.withLock { $0 = max($0, queued) }
+                let sample = {
+                    if let queued = storeBox.withLock({ $0 })?.ingestCommitter.queuedBatches {
+                        maxQueued.withLock { $0 = max($0, queued) }
+                    }
                 }
+                sample()
                 usleep(5_000)
+                sample()
             }
         }
         try await ServiceFixture.with(configure: configure, configureStore: configureStore) { fixture in
