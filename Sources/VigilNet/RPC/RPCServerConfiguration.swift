@@ -19,6 +19,9 @@ extension RPCServer {
         public var maxMessageBytes: Int
         /// HEADERS payloads above this end the stream RESOURCE_EXHAUSTED.
         public var maxHeaderBytes: Int
+        /// Largest frame the client may send: 1 MiB, so a message of up to a megabyte arrives in one frame and is
+        /// handed to its handler without being reassembled (a copy) from 64 KiB pieces.
+        public var maxFrameSize: Int
         /// Per-stream and per-connection receive windows: what a slow handler can make the server buffer. 1 MiB per
         /// stream keeps 16 messages of 64 KiB in flight (the protocol's 64 KiB default allowed less than one, and a
         /// one-stream upload waited a round trip per message); 4 MiB per connection leaves room for several streams.
@@ -43,6 +46,7 @@ extension RPCServer {
             maxConcurrentStreams: Int = 100,
             maxMessageBytes: Int = 4 * 1024 * 1024,
             maxHeaderBytes: Int = 16_384,
+            maxFrameSize: Int = 1_048_576,
             initialStreamWindow: Int = 1_048_576,
             initialConnectionWindow: Int = 4_194_304,
             handshakeTimeout: Duration = .seconds(10),
@@ -57,6 +61,7 @@ extension RPCServer {
             self.maxConcurrentStreams = maxConcurrentStreams
             self.maxMessageBytes = maxMessageBytes
             self.maxHeaderBytes = maxHeaderBytes
+            self.maxFrameSize = maxFrameSize
             self.initialStreamWindow = initialStreamWindow
             self.initialConnectionWindow = initialConnectionWindow
             self.handshakeTimeout = handshakeTimeout
@@ -72,6 +77,7 @@ extension RPCServer {
             settings.maxConcurrentStreams = self.maxConcurrentStreams
             settings.maxMessageBytes = self.maxMessageBytes
             settings.maxHeaderBytes = self.maxHeaderBytes
+            settings.maxFrameSize = self.maxFrameSize
             settings.initialStreamWindow = self.initialStreamWindow
             settings.initialConnectionWindow = self.initialConnectionWindow
             return settings

@@ -40,6 +40,18 @@ public struct FrameDecoder: Sendable {
         self.buffer.append(contentsOf: bytes)
     }
 
+    /// Adds bytes read from the peer; when everything before them was decoded, takes the array over instead of
+    /// copying it (a large message arrives in reads of up to 64 KiB).
+    public mutating func feed(_ bytes: [UInt8]) {
+        if self.readIndex == self.buffer.count {
+            self.buffer = bytes
+            self.readIndex = 0
+        } else {
+            self.compact()
+            self.buffer.append(contentsOf: bytes)
+        }
+    }
+
     /// Adds bytes read from the peer, from memory the caller owns for the duration of the call.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         self.compact()
