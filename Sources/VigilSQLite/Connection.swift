@@ -9,6 +9,7 @@ final class Connection {
     /// Opens `path` with `flags`, always adding `SQLITE_OPEN_NOMUTEX` and extended result codes. NOMUTEX drops
     /// SQLite's per-call locking: callers confine each connection to one thread at a time instead (see Database).
     init(path: String, flags: Int32) throws(SQLiteError) {
+        _ = Self.processConfiguration
         var handle: OpaquePointer?
         let result = sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard result == SQLITE_OK, let handle else {
@@ -25,6 +26,12 @@ final class Connection {
     deinit {
         sqlite3_close_v2(self.handle)
     }
+
+    /// Process-wide settings applied once, before the first connection initialises SQLite: memory statistics off
+    /// (a global mutex around every SQLite malloc and free; 4 % of the ingest writer's samples).
+    private static let processConfiguration: Void = {
+        _ = vigil_sqlite_disable_memory_statistics()
+    }()
 
     /// Throws the connection's current error when `result` is not `SQLITE_OK`.
     func check(_ result: Int32, sql: String?) throws(SQLiteError) {
