@@ -503,7 +503,7 @@ public final class TLSSession: @unchecked Sendable {
     }
 
     /// Bytes of buffer the session holds beyond OpenSSL's own record buffers: for tests of idle memory.
-    var retainedBufferCapacity: Int {
+    public var retainedBufferCapacity: Int {
         MemoryBIO.capacity(self.incomingBIO) + MemoryBIO.capacity(self.outgoingBIO) + self.outgoing.capacity
     }
 }

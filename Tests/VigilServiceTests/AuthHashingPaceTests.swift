@@ -1,6 +1,6 @@
 // Hashing pace: the ledger's arithmetic (pause lengths, the shared debt of several threads, the busy window, the
-// cap, the long-run share) on a simulated clock, then a real pool whose paced login takes several times longer
-// than an unpaced one while demand is noted, and the same time once demand stops.
+// cap, the long-run share) on a simulated clock, then a real pool that pauses between PBKDF2 steps while demand is
+// noted, and neither before demand nor after it stops.
 import Dispatch
 import Foundation
 import Synchronization

@@ -5,6 +5,7 @@
 import Synchronization
 public import VigilPOSIX
 public import VigilRPC
+import VigilTLS
 
 /// Serves a `Router` over TCP+TLS.
 ///
@@ -56,6 +57,16 @@ public final class RPCServer: Sendable {
     /// windows however slowly handlers read.
     public var bufferedRequestBytes: Int {
         self.registry.all.reduce(0) { $0 + $1.endpoint.bufferedInboundBytes }
+    }
+
+    /// TLS buffer bytes the connections hold beyond OpenSSL's record buffers (memory BIOs, unsent ciphertext),
+    /// read on each connection's loop: for tests that quiet connections give their buffers back.
+    public func retainedTLSBufferBytes() async -> Int {
+        var total = 0
+        for connection in self.registry.all {
+            total += (try? await connection.loop.submit { connection.connection?.tls.retainedBufferCapacity ?? 0 }) ?? 0
+        }
+        return total
     }
 
     /// Sends GOAWAY on every connection (calls in flight finish; newer ones fail UNAVAILABLE so clients move to

@@ -35,9 +35,6 @@ public struct HashingPace: Sendable, Equatable {
         self.stepIterations = stepIterations
         self.maximumPause = maximumPause
     }
-
-    /// No pacing: hashing takes whatever CPU its threads get (tests of the pool itself, offline `vigild user`).
-    public static let unpaced = HashingPace(busyShare: .infinity)
 }
 
 /// The pacing arithmetic, free of clocks and threads: what one hashing pool owes after each step.
@@ -91,9 +88,12 @@ final class HashingPacer: Sendable {
     }
 
     func noteDemand() {
-        let elapsed = (ContinuousClock.now - self.origin).components
-        self.lastDemandNanoseconds.store(
-            elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000, ordering: .relaxed)
+        self.lastDemandNanoseconds.store(Self.nanoseconds(ContinuousClock.now - self.origin), ordering: .relaxed)
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let parts = duration.components
+        return parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000
     }
 
     var lastDemand: ContinuousClock.Instant? {
@@ -118,8 +118,8 @@ final class HashingPacer: Sendable {
         let lastDemand = self.lastDemand
         let pause = self.ledger.withLock { $0.pause(afterRunning: ran, now: now, lastDemand: lastDemand) }
         guard pause > .zero else { return }
-        let parts = pause.components
-        self.pausedNanoseconds.add(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000, ordering: .relaxed)
-        Thread.sleep(forTimeInterval: Double(parts.seconds) + Double(parts.attoseconds) * 1e-18)
+        let nanoseconds = Self.nanoseconds(pause)
+        self.pausedNanoseconds.add(nanoseconds, ordering: .relaxed)
+        Thread.sleep(forTimeInterval: Double(nanoseconds) * 1e-9)
     }
 }

@@ -4,9 +4,8 @@
 // keeps running. While data RPCs are being served the threads also pace themselves (HashingPace), so a storm
 // takes at most a fixed share of a core from lists and ingest (README, "Lists under load"). `onThreadStart` runs
 // first on each thread, given its name (vigild names the kernel thread there and can lower its priority,
-// `--hashing-nice`). Callers await a result;
-// the job's continuation is resumed exactly once, by whichever of worker, cancellation or shutdown takes the job
-// out of the Mutex-guarded queue first.
+// `--hashing-nice`). Callers await a result; the job's continuation is resumed exactly once, by whichever of
+// worker, cancellation or shutdown takes the job out of the Mutex-guarded queue first.
 import Dispatch
 import Foundation
 import Synchronization
