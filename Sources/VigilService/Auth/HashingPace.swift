@@ -78,7 +78,8 @@ final class HashingPacer: Sendable {
     /// Nanoseconds after `origin` of the last data RPC; -1 before the first.
     private let lastDemandNanoseconds = Atomic<Int64>(-1)
     private let ledger: Mutex<HashingPaceLedger>
-    /// Nanoseconds hashing threads have paused for pacing, in total.
+    /// Nanoseconds hashing threads have slept for pacing, in total: measured around each sleep, so a sleep that
+    /// overran on a busy machine counts for what it took.
     private let pausedNanoseconds = Atomic<Int64>(0)
     let pace: HashingPace
 
@@ -118,8 +119,8 @@ final class HashingPacer: Sendable {
         let lastDemand = self.lastDemand
         let pause = self.ledger.withLock { $0.pause(afterRunning: ran, now: now, lastDemand: lastDemand) }
         guard pause > .zero else { return }
-        let nanoseconds = Self.nanoseconds(pause)
-        self.pausedNanoseconds.add(nanoseconds, ordering: .relaxed)
-        Thread.sleep(forTimeInterval: Double(nanoseconds) * 1e-9)
+        let sleepStarted = ContinuousClock.now
+        Thread.sleep(forTimeInterval: Double(Self.nanoseconds(pause)) * 1e-9)
+        self.pausedNanoseconds.add(Self.nanoseconds(ContinuousClock.now - sleepStarted), ordering: .relaxed)
     }
 }
