@@ -29,7 +29,7 @@ let package = Package(
         // Layers, bottom up.
         .target(name: "VigilWire", swiftSettings: settings),
         .target(name: "VigilPOSIX", swiftSettings: settings),
-        .target(name: "VigilRPC", dependencies: ["VigilWire"], swiftSettings: settings),
+        .target(name: "VigilRPC", dependencies: ["VigilWire"], swiftSettings: settings + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         .target(name: "VigilTLS", dependencies: ["COpenSSL"], swiftSettings: settings),
         .target(
             name: "VigilNet",

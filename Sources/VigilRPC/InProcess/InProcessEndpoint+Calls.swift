@@ -93,7 +93,7 @@ extension InProcessEndpoint {
         try await withCheckedThrowingContinuation {
             (continuation: CheckedContinuation<Void, any Error>) in
             self.withState { state, effects in
-                guard var call = state.calls.removeValue(forKey: id) else {
+                guard let call = state.calls[id] else {
                     effects.sends.append(
                         (continuation, .failure(RPCError(code: .internal, message: "call released"))))
                     return
@@ -111,7 +111,6 @@ extension InProcessEndpoint {
                         message.map { OutboundMessage(message: $0, endStream: endStream) } ?? .endOfStream
                     call.sender = continuation
                 }
-                state.calls[id] = call
                 self.flush(id, &state, &effects)
             }
         }
@@ -126,13 +125,12 @@ extension InProcessEndpoint {
         guard !Task.isCancelled else { return .notTaken }
         return self.withState { state, effects in
             let needed = message.map { $0.count + 4 } ?? 0
-            let ready = state.calls[id].map { $0.failure == nil && $0.pending == nil && !$0.finished } ?? false
-            guard ready, state.machine.canSendData(on: id), state.machine.sendableBytes(on: id) >= needed else {
-                return .notTaken
-            }
-            state.calls[id]?.pending = message.map { OutboundMessage(message: $0, endStream: endStream) } ?? .endOfStream
+            guard let call = state.calls[id], call.failure == nil, call.pending == nil, !call.finished,
+                state.machine.canSendData(on: id), state.machine.sendableBytes(on: id) >= needed
+            else { return .notTaken }
+            call.pending = message.map { OutboundMessage(message: $0, endStream: endStream) } ?? .endOfStream
             self.flush(id, &state, &effects)
-            return state.calls[id]?.pending == nil ? .written : .pending
+            return call.pending == nil ? .written : .pending
         }
     }
 
@@ -140,12 +138,13 @@ extension InProcessEndpoint {
     private func waitForPendingSend(on id: StreamID) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             self.withState { state, effects in
-                if let failure = state.calls[id]?.failure {
+                let call = state.calls[id]
+                if let failure = call?.failure {
                     effects.sends.append((continuation, .failure(failure)))
-                } else if state.calls[id]?.pending == nil {
-                    effects.sends.append((continuation, .success(())))
+                } else if let call, call.pending != nil {
+                    call.sender = continuation
                 } else {
-                    state.calls[id]?.sender = continuation
+                    effects.sends.append((continuation, .success(())))
                 }
             }
         }
@@ -163,9 +162,8 @@ extension InProcessEndpoint {
             try await self.waitForMessage(on: id)
         } onCancel: {
             self.withState { state, effects in
-                guard var call = state.calls[id], let receiver = call.receiver else { return }
+                guard let call = state.calls[id], let receiver = call.receiver else { return }
                 call.receiver = nil
-                state.calls[id] = call
                 effects.receives.append((receiver, .failure(CancellationError())))
             }
         }
@@ -176,10 +174,9 @@ extension InProcessEndpoint {
     private func takeQueuedMessage(on id: StreamID) -> [UInt8]? {
         guard !Task.isCancelled else { return nil }
         return self.withState { state, _ in
-            // Checked on a borrowed value and popped in place: a copy of the call held across the pop would make
-            // its queue copy-on-write.
-            let ready = state.calls[id].map { !$0.failedLocally && $0.receiver == nil && $0.queuedCount > 0 } ?? false
-            guard ready, let message = state.calls[id]?.popMessage() else { return nil }
+            guard let call = state.calls[id], !call.failedLocally, call.receiver == nil,
+                let message = call.popMessage()
+            else { return nil }
             self.write(state.machine.consumed(message.credit, on: id), &state)
             return message.bytes
         }
@@ -189,12 +186,11 @@ extension InProcessEndpoint {
         try await withCheckedThrowingContinuation {
             (continuation: CheckedContinuation<[UInt8]?, any Error>) in
             self.withState { state, effects in
-                guard var call = state.calls.removeValue(forKey: id) else {
+                guard let call = state.calls[id] else {
                     effects.receives.append(
                         (continuation, .failure(RPCError(code: .internal, message: "call released"))))
                     return
                 }
-                defer { state.calls[id] = call }
                 if Task.isCancelled {
                     effects.receives.append((continuation, .failure(CancellationError())))
                 } else if call.failedLocally, let failure = call.failure {
@@ -224,24 +220,23 @@ extension InProcessEndpoint {
                 self.write([frame], &state)
                 if self.role == .client { self.wakeOpeners(&state, &effects, all: false) }
             }
-            guard var call = state.calls.removeValue(forKey: id) else { return }
-            defer { state.calls[id] = call }
+            guard let call = state.calls[id] else { return }
             guard !call.isEnded else { return }
             call.failure = RPCError(code: code, message: message)
             call.failedLocally = true
             self.write(state.machine.consumed(call.dropQueued(), on: id), &state)
-            self.settleWaiters(&call, &effects)
+            self.settleWaiters(call, &effects)
         }
     }
 
     /// Forgets the call: credits back anything unread and stops its timer.
     func release(_ id: StreamID) {
         self.withState { state, effects in
-            guard var call = state.calls.removeValue(forKey: id) else { return }
+            guard let call = state.calls.removeValue(forKey: id) else { return }
             self.write(state.machine.consumed(call.dropQueued(), on: id), &state)
             if let timer = call.timer { effects.timers.append(timer) }
             call.failure = call.failure ?? RPCError(code: .cancelled, message: "call released")
-            self.settleWaiters(&call, &effects)
+            self.settleWaiters(call, &effects)
         }
     }
 
@@ -249,10 +244,10 @@ extension InProcessEndpoint {
     func finish(_ id: StreamID, trailers: CallTrailers) {
         self.withState { state, effects in
             if let frame = state.machine.sendTrailers(trailers, on: id) { self.write([frame], &state) }
-            guard var call = state.calls.removeValue(forKey: id) else { return }
+            guard let call = state.calls.removeValue(forKey: id) else { return }
             self.write(state.machine.consumed(call.dropQueued(), on: id), &state)
             call.failure = call.failure ?? RPCError(code: .cancelled, message: "call finished")
-            self.settleWaiters(&call, &effects)
+            self.settleWaiters(call, &effects)
         }
     }
 
@@ -264,22 +259,21 @@ extension InProcessEndpoint {
                 return
             }
             self.write([frame], &state)
-            guard var call = state.calls.removeValue(forKey: id) else { return }
-            defer { state.calls[id] = call }
+            guard let call = state.calls[id] else { return }
             guard !call.isEnded else { return }
             call.failure = RPCError(status: status)
             call.failedLocally = true
             self.write(state.machine.consumed(call.dropQueued(), on: id), &state)
             if let context = call.context { effects.cancellations.append((context, .deadlineExceeded)) }
-            self.settleWaiters(&call, &effects)
+            self.settleWaiters(call, &effects)
         }
     }
 
     /// Stores the client's deadline timer so releasing the call stops it.
     func attachTimer(_ timer: any CallTimer, to id: StreamID) {
         self.withState { state, effects in
-            if state.calls[id] != nil {
-                state.calls[id]?.timer = timer
+            if let call = state.calls[id] {
+                call.timer = timer
             } else {
                 effects.timers.append(timer)
             }

@@ -120,7 +120,7 @@ final class InProcessEndpoint: Sendable {
                 let context = ServerContext(
                     methodPath: headers.methodPath, metadata: headers.metadata, deadline: deadline,
                     peer: self.peer)
-                var call = CallBuffer()
+                let call = CallBuffer()
                 call.peerHalfClosed = endStream
                 call.context = context
                 state.calls[id] = call
@@ -157,12 +157,11 @@ final class InProcessEndpoint: Sendable {
         _ id: StreamID, _ bytes: [UInt8], credit: Int, endStream: Bool, _ state: inout State,
         _ effects: inout Effects
     ) {
-        guard var call = state.calls.removeValue(forKey: id) else {
+        guard let call = state.calls[id] else {
             // Nobody will read it: the credit goes back at once.
             self.write(state.machine.consumed(credit, on: id), &state)
             return
         }
-        defer { state.calls[id] = call }
         guard !call.isEnded else {
             self.write(state.machine.consumed(credit, on: id), &state)
             return
@@ -178,20 +177,18 @@ final class InProcessEndpoint: Sendable {
     }
 
     func deliverEnd(_ id: StreamID, _ state: inout State, _ effects: inout Effects) {
-        guard var call = state.calls.removeValue(forKey: id) else { return }
+        guard let call = state.calls[id] else { return }
         call.peerHalfClosed = true
         if call.queuedCount == 0, let receiver = call.receiver {
             call.receiver = nil
             effects.receives.append((receiver, .success(nil)))
         }
-        state.calls[id] = call
     }
 
     /// The stream is over at the machine: settle the call's waiters and, on a server, stop the handler.
     func streamEnded(_ id: StreamID, _ end: StreamEnd, _ state: inout State, _ effects: inout Effects) {
         if self.role == .client { self.wakeOpeners(&state, &effects, all: false) }
-        guard var call = state.calls.removeValue(forKey: id) else { return }
-        defer { state.calls[id] = call }
+        guard let call = state.calls[id] else { return }
         guard !call.isEnded else { return }
         var failure: RPCError?
         switch end {
@@ -213,11 +210,11 @@ final class InProcessEndpoint: Sendable {
                 effects.cancellations.append((context, failure?.code ?? .cancelled))
             }
         }
-        self.settleWaiters(&call, &effects)
+        self.settleWaiters(call, &effects)
     }
 
     /// Resumes the reader and writer of an ended call with what the call's end means for each.
-    func settleWaiters(_ call: inout CallBuffer, _ effects: inout Effects) {
+    func settleWaiters(_ call: CallBuffer, _ effects: inout Effects) {
         if let sender = call.sender {
             call.sender = nil
             call.pending = nil
@@ -232,10 +229,9 @@ final class InProcessEndpoint: Sendable {
 
     /// Writes as much of the call's pending message as the windows allow; resumes its writer once all of it went.
     func flush(_ id: StreamID, _ state: inout State, _ effects: inout Effects) {
-        // Taken out of the dictionary while it changes, so its buffers are never copied (copy-on-write).
-        guard var call = state.calls.removeValue(forKey: id) else { return }
-        defer { state.calls[id] = call }
-        guard var pending = call.pending else { return }
+        // Taken out of the call while it changes, so its buffer is never copied (copy-on-write).
+        guard let call = state.calls[id], var pending = call.pending else { return }
+        call.pending = nil
         var frames: [Frame] = []
         while !pending.isComplete && state.machine.canSendData(on: id) {
             let credit = state.machine.sendableBytes(on: id)

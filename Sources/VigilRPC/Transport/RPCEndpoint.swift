@@ -150,7 +150,7 @@ public final class RPCEndpoint: RPCClient, Sendable {
             maxOutboundMessageBytes: endpoint.peerMaxMessageBytes
         )
         counter.value.add(1, ordering: .relaxed)
-        let body: @Sendable () async -> Void = {
+        let body: @concurrent @Sendable () async -> Void = {
             let trailers = await router.handle(io, context: context)
             context.finish()
             endpoint.finish(id, trailers: trailers)
