@@ -16,14 +16,14 @@ public struct MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
     /// Method name as written in the .proto file, for example `ListAlerts`.
     public let method: String
     public let kind: MethodKind
+    /// The path that travels in call headers. Stored: the access policy and the router look it up on every call.
+    public let path: String
 
     public init(service: String, method: String, kind: MethodKind) {
         self.service = service
         self.method = method
         self.kind = kind
+        self.path = "/\(service)/\(method)"
     }
-
-    /// The path that travels in call headers.
-    public var path: String { "/\(self.service)/\(self.method)" }
     public var description: String { self.path }
 }

@@ -58,6 +58,14 @@ extension Database {
         try self.pragma("foreign_keys") == .integer(1)
     }
 
+    /// Sets the page size a new database file is created with. SQLite applies it only while the file holds no
+    /// table yet (and, in WAL mode, never after), so on an existing database this changes nothing: the size in
+    /// effect is `pragma("page_size")`.
+    public func setPageSizeForNewDatabase(bytes: Int) throws(SQLiteError) {
+        precondition(bytes >= 512 && bytes <= 65_536 && bytes & (bytes - 1) == 0, "a page size is a power of two")
+        try self.execute("PRAGMA page_size = \(bytes)")
+    }
+
     /// Foreign keys are off by default in SQLite and per connection; the pragma is a no-op inside a transaction,
     /// which this reports as `.pragmaNotApplied` rather than leaving them off.
     public func setForeignKeys(_ enabled: Bool) throws(SQLiteError) {

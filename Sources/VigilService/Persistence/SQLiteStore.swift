@@ -32,6 +32,8 @@ public final class SQLiteStore: Store {
         /// WAL pages after which a commit checkpoints them into the database file (`wal_autocheckpoint`). A page
         /// written by many commits between two checkpoints is copied to the database once.
         public var walCheckpointPages = 1_000
+        /// The page size of a database file this store creates (an existing file keeps its own).
+        public var newDatabasePageBytes = 16_384
         public var readerCacheKiB = 16_384
         /// The HMAC key of page tokens (32 bytes or more). Random by default: tokens then do not survive a restart,
         /// which clients see as INVALID_ARGUMENT and answer by listing again from the first page.
@@ -100,6 +102,7 @@ public final class SQLiteStore: Store {
                 options: .init(access: .readWriteCreate, busyTimeout: configuration.busyTimeout)
             )
             self.isWritable = !writer.isReadOnly
+            if self.isWritable { try writer.setPageSizeForNewDatabase(bytes: configuration.newDatabasePageBytes) }
             try writer.setJournalMode(.wal)
             try writer.setSynchronous(.full)
             try writer.setForeignKeys(true)
