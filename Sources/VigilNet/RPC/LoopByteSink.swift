@@ -30,6 +30,12 @@ final class LoopByteSink: RPCByteSink {
         }
     }
 
+    func enqueue(encoding encode: (inout [UInt8]) -> Void) {
+        self.state.withLock { state in
+            if !state.closed { encode(&state.pending) }
+        }
+    }
+
     func drain() {
         if self.loop.inEventLoop {
             self.flushOnLoop()

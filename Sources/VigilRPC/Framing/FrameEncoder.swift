@@ -62,7 +62,10 @@ public struct FrameEncoder: Sendable {
                 "\(frame.type) payload of \(size) bytes exceeds the peer's max frame size \(self.maxFrameSize)"
             )
         }
-        bytes.reserveCapacity(bytes.count + Self.headerSize + size)
+        // Grown geometrically: `bytes` may be a connection's whole send queue, and reserving exactly what one more
+        // frame needs would reallocate and copy the queue for every frame.
+        let needed = bytes.count + Self.headerSize + size
+        if bytes.capacity < needed { bytes.reserveCapacity(max(needed, 2 * bytes.capacity)) }
         Self.writeHeader(length: size, type: frame.type, flags: Self.flags(of: frame), stream: frame.streamID, &bytes)
         let start = bytes.count
         switch payload {

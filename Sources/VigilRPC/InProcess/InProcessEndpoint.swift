@@ -103,12 +103,13 @@ final class InProcessEndpoint: Sendable {
     /// Encodes the frames into the outbound pipe (still under the lock, so wire order is machine order).
     func write(_ frames: [Frame], _ state: inout State) {
         guard !frames.isEmpty else { return }
-        var bytes: [UInt8] = []
-        for frame in frames {
-            // Frames from the machine are valid by construction; one that is not is dropped, never half-written.
-            try? state.encoder.encode(frame, into: &bytes)
+        let encoder = state.encoder
+        self.outbound.enqueue { bytes in
+            for frame in frames {
+                // Frames from the machine are valid by construction; one that is not is dropped, never half-written.
+                try? encoder.encode(frame, into: &bytes)
+            }
         }
-        self.outbound.enqueue(bytes)
     }
 
     func apply(_ action: ConnectionAction, _ state: inout State, _ effects: inout Effects) {

@@ -10,8 +10,20 @@
 public protocol RPCByteSink: Sendable {
     /// Appends encoded frames; cheap, never blocks, never re-enters the endpoint.
     func enqueue(_ bytes: [UInt8])
+    /// Lets `encode` append frames straight onto the queue: no array per write, no copy of it (a sink of small
+    /// messages writes one per message). Same rules as `enqueue`; `encode` must not block or re-enter.
+    func enqueue(encoding encode: (inout [UInt8]) -> Void)
     /// Starts delivery of everything queued so far (possibly later, on another thread).
     func drain()
 }
 
 extension BytePipe: RPCByteSink {}
+
+extension RPCByteSink {
+    /// Encodes into an array of its own and enqueues that: for sinks without a queue to append to in place.
+    public func enqueue(encoding encode: (inout [UInt8]) -> Void) {
+        var bytes: [UInt8] = []
+        encode(&bytes)
+        if !bytes.isEmpty { self.enqueue(bytes) }
+    }
+}
