@@ -121,12 +121,12 @@ public final class SQLiteStore: Store {
                 readers.append(reader)
             }
             self.writer = ConnectionWorkers(
-                name: "vigil-db-writer",
+                name: "vigil-writer",
                 connections: [writer],
                 capacity: configuration.writerQueueCapacity
             )
             self.readers = ConnectionWorkers(
-                name: "vigil-db-reader",
+                name: "vigil-reader",
                 connections: readers,
                 capacity: configuration.readerQueueCapacity
             )
