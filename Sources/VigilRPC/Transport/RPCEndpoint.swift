@@ -150,6 +150,8 @@ public final class RPCEndpoint: RPCClient, Sendable {
             maxOutboundMessageBytes: endpoint.peerMaxMessageBytes
         )
         counter.value.add(1, ordering: .relaxed)
+        // `@concurrent`: a task's operation has no caller whose executor it could inherit (the module is nonsending
+        // by default).
         let body: @concurrent @Sendable () async -> Void = {
             let trailers = await router.handle(io, context: context)
             context.finish()
