@@ -57,6 +57,45 @@ extension LoopbackTests {
             await network.shutdown()
         }
 
+        @Test("only largeWindowConnections connections at a time get the large windows; a closed one frees its slot")
+        func largeWindowSlots() async throws {
+            let record = NetShared(NetRecord())
+            let network = try await RPCTestServer(router: netRouter(record)) { $0.largeWindowConnections = 1 }
+            func settled() async throws -> RPCClientConnection {
+                let connection = try await network.connect()
+                // A call settles the SETTINGS exchange.
+                _ = try await connection.unary(
+                    NetMethods.echo, request: RPCTestMessage(1), responseType: RPCTestMessage.self)
+                return connection
+            }
+            let large = network.server.configuration.settings
+            let first = try await settled()
+            let second = try await settled()
+            #expect(first.serverSettings?.initialStreamWindow == large.initialStreamWindow)
+            #expect(first.serverSettings?.initialConnectionWindow == large.initialConnectionWindow)
+            #expect(second.serverSettings?.initialStreamWindow == ConnectionSettings.defaults.initialStreamWindow)
+            #expect(
+                second.serverSettings?.initialConnectionWindow == ConnectionSettings.defaults.initialConnectionWindow)
+            #expect(network.server.largeWindowConnectionCount == 1)
+            // Both still carry calls larger than the small window: credit comes back as the handler reads.
+            let big = try await second.makeCall(NetMethods.slowSink, metadata: Metadata(), deadline: nil)
+            for index in 0..<4 {
+                try await big.send([UInt8](repeating: 1, count: 100_000), endStream: index == 3)
+            }
+            #expect(try await big.receive().map { try RPCTestMessage(serializedBytes: $0).number } == 4)
+            big.finish()
+
+            await first.close()
+            try await eventually("the closed connection's slot to be free") {
+                network.server.largeWindowConnectionCount == 0
+            }
+            let third = try await settled()
+            #expect(third.serverSettings?.initialStreamWindow == large.initialStreamWindow)
+            await second.close()
+            await third.close()
+            await network.shutdown()
+        }
+
         @Test("a connection never runs more streams than max concurrent streams; callers past it wait their turn")
         func maxConcurrentStreams() async throws {
             let record = NetShared(NetRecord())

@@ -1,9 +1,6 @@
 // Hashing pace: the ledger's arithmetic (pause lengths, the shared debt of several threads, the busy window, the
 // cap, the long-run share) on a simulated clock, then a real pool that pauses between PBKDF2 steps while demand is
 // noted, and neither before demand nor after it stops.
-import Dispatch
-import Foundation
-import Synchronization
 import Testing
 @testable import VigilService
 
@@ -69,49 +66,37 @@ import Testing
         #expect(abs(worked / elapsed - 0.25) < 0.02, "share \(worked / elapsed) with \(threads) threads")
     }
 
-    @Test("a real pool pauses between steps while demand is noted, and not before or after")
+    @Test("a real pool pauses after every step while demand is noted, and not before or after")
     func pacedPool() async throws {
-        // 40 steps of 5,000 iterations; paced at a quarter of a core, each step owes three times its length. The busy
-        // window is long because a loaded CI machine once left the demanding thread unscheduled for longer than
-        // 250 ms: the pool then rightly stopped pacing, and the test saw too few pauses.
-        let busyWindow = Duration.seconds(2)
+        // Counted, not timed: on a loaded CI machine one preempted step can take seconds, and no ratio of paused to
+        // elapsed time survives that (a 2.4 s stall once left 0.58 s paused of a 3.25 s login). Every step that ends
+        // while demand is fresh owes a pause, whatever the machine does, and none owes one without demand.
         let hasher = PasswordHasher(iterations: 200_000)
         let encoded = try hasher.hash("correct horse battery staple")
-        let pool = HashingPool(hasher: hasher, threadCount: 1,
-            pace: HashingPace(busyShare: 0.25, busyWindow: busyWindow, stepIterations: 5_000))
-        defer { pool.shutdown() }
-        func timedLogin() async throws -> Duration {
-            let started = ContinuousClock.now
+        func pool(busyWindow: Duration) -> HashingPool {
+            HashingPool(hasher: hasher, threadCount: 1,
+                pace: HashingPace(busyShare: 0.25, busyWindow: busyWindow, stepIterations: 5_000))
+        }
+        func login(_ pool: HashingPool) async throws {
             #expect(try await pool.verify("correct horse battery staple", against: encoded))
-            return ContinuousClock.now - started
         }
 
-        _ = try await timedLogin()
-        #expect(pool.pausedTime == .zero, "no demand yet")
+        // Demand fresh for the whole login (a window longer than any stall): all 40 steps of 5,000 iterations pause.
+        let busy = pool(busyWindow: .seconds(600))
+        defer { busy.shutdown() }
+        try await login(busy)
+        #expect(busy.pauseCount == 0 && busy.pausedTime == .zero, "no demand yet")
+        busy.noteDemand()
+        try await login(busy)
+        #expect(busy.pauseCount >= 39, "\(busy.pauseCount) pauses")
+        #expect(busy.pausedTime > .zero)
 
-        // Demand from a thread of its own: on a loaded machine the cooperative pool can stall for longer than the
-        // busy window, and then the pool would rightly see no demand.
-        let demanding = Atomic<Bool>(true)
-        let stopped = DispatchSemaphore(value: 0)
-        pool.noteDemand()
-        Thread.detachNewThread {
-            while demanding.load(ordering: .relaxed) {
-                pool.noteDemand()
-                Thread.sleep(forTimeInterval: 0.005)
-            }
-            stopped.signal()
-        }
-        let paced = try await timedLogin()
-        demanding.store(false, ordering: .relaxed)
-        stopped.wait()
-        let paused = pool.pausedTime
-        // 39 pauses of three steps each (capped at 50 ms): most of the login's wall time, and a good part of it
-        // however loaded the machine (a preempted step is charged its wall time; an overrunning sleep counts as
-        // paused for what it took).
-        #expect(paused > paced / 5, "paused \(paused) of \(paced)")
-
-        try await Task.sleep(for: busyWindow + .milliseconds(200))
-        _ = try await timedLogin()
-        #expect(pool.pausedTime == paused, "demand stopped")
+        // Demand older than the window: no pause at all.
+        let quiet = pool(busyWindow: .milliseconds(100))
+        defer { quiet.shutdown() }
+        quiet.noteDemand()
+        try await Task.sleep(for: .milliseconds(200))
+        try await login(quiet)
+        #expect(quiet.pauseCount == 0, "demand stopped")
     }
 }

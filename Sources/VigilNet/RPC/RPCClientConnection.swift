@@ -71,6 +71,9 @@ public final class RPCClientConnection: RPCClient, Sendable {
     /// Calls open on this connection now.
     public var openStreamCount: Int { self.endpoint.openStreamCount }
 
+    /// What the server advertised (limits, windows), once its SETTINGS arrived.
+    public var serverSettings: ConnectionSettings? { self.endpoint.peerSettings }
+
     /// Closes the connection (open calls fail UNAVAILABLE) and returns once it is closed.
     public func close() async {
         let connection = self.connection

@@ -15,11 +15,13 @@ public final class RPCServer: Sendable {
     public let group: EventLoopGroup
     let tcp: TCPServer
     let registry: RPCConnectionRegistry
+    let largeWindows: ConnectionSlots
 
     /// Binds and starts accepting. Handler tasks prefer the loop that owns their connection, so shut the server
     /// down (`shutdown()`) before shutting `group` down, or tasks still running would never resume.
     public init(configuration: Configuration, router: Router, group: EventLoopGroup) async throws {
         let registry = RPCConnectionRegistry()
+        let largeWindows = ConnectionSlots(capacity: configuration.largeWindowConnections)
         let options = TLSConnection.Options(handshakeTimeout: configuration.handshakeTimeout)
         // Handshakes may be evicted for newcomers at the connection limit once a quarter of their timeout has passed
         // (at most a second): honest ones take milliseconds, and a short timeout (tests) shortens it with them.
@@ -29,11 +31,13 @@ public final class RPCServer: Sendable {
             evictableHandshakeAge: min(.seconds(1), configuration.handshakeTimeout / 4))
         self.tcp = try await TCPServer(configuration: tcpConfiguration, group: group) { connection in
             RPCServerConnection(
-                connection: connection, router: router, configuration: configuration, registry: registry)
+                connection: connection, router: router, configuration: configuration, registry: registry,
+                largeWindows: largeWindows)
         }
         self.configuration = configuration
         self.group = group
         self.registry = registry
+        self.largeWindows = largeWindows
     }
 
     /// The bound address (with the kernel's port when the configuration asked for port 0).
@@ -41,6 +45,9 @@ public final class RPCServer: Sendable {
 
     /// TCP connections open (handshaking ones included).
     public var connectionCount: Int { self.tcp.connectionCount }
+
+    /// Connections holding one of the `largeWindowConnections` slots now.
+    public var largeWindowConnectionCount: Int { self.largeWindows.taken }
 
     /// Connections refused at once because `maxConnections` was reached.
     public var rejectedConnectionCount: Int { self.tcp.rejectedConnectionCount }
@@ -148,4 +155,33 @@ final class RPCConnectionRegistry: Sendable {
             return state.lingering.values.reduce(0) { $0 + $1.endpoint.activeHandlerCount }
         }
     }
+}
+
+/// A fixed number of slots shared by the server's connections (the large-window ones): taken when a connection is
+/// accepted, given back when it closes.
+final class ConnectionSlots: Sendable {
+    let capacity: Int
+    private let used = Atomic<Int>(0)
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// Takes a slot if one is free.
+    func take() -> Bool {
+        var current = self.used.load(ordering: .relaxed)
+        while current < self.capacity {
+            let (exchanged, original) = self.used.compareExchange(
+                expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    func give() {
+        self.used.subtract(1, ordering: .relaxed)
+    }
+
+    var taken: Int { self.used.load(ordering: .relaxed) }
 }

@@ -27,6 +27,12 @@ extension RPCServer {
         /// one-stream upload waited a round trip per message); 4 MiB per connection leaves room for several streams.
         public var initialStreamWindow: Int
         public var initialConnectionWindow: Int
+        /// How many connections at a time get those windows; the rest get the protocol's defaults (64 KiB per
+        /// stream, 1 MiB per connection). What a connection can make the server buffer is its connection window, so
+        /// this caps what the large windows add to the worst case at 64 × 3 MiB by default, where giving them to
+        /// all 10,000 connections would have quadrupled it (to 40 GiB); the few busy connections of a benchmark
+        /// or a bulk upload still get the throughput. An ingest batch (~13 KB) fits the default windows.
+        public var largeWindowConnections: Int
         /// A peer that has not finished the TLS handshake by then is disconnected; one that has not then completed
         /// the SETTINGS exchange within as long again is sent GOAWAY SETTINGS_TIMEOUT and closed.
         public var handshakeTimeout: Duration
@@ -49,6 +55,7 @@ extension RPCServer {
             maxFrameSize: Int = 1_048_576,
             initialStreamWindow: Int = 1_048_576,
             initialConnectionWindow: Int = 4_194_304,
+            largeWindowConnections: Int = 64,
             handshakeTimeout: Duration = .seconds(10),
             idleTimeout: Duration? = .seconds(300),
             keepaliveInterval: Duration? = .seconds(60),
@@ -64,6 +71,7 @@ extension RPCServer {
             self.maxFrameSize = maxFrameSize
             self.initialStreamWindow = initialStreamWindow
             self.initialConnectionWindow = initialConnectionWindow
+            self.largeWindowConnections = largeWindowConnections
             self.handshakeTimeout = handshakeTimeout
             self.idleTimeout = idleTimeout
             self.keepaliveInterval = keepaliveInterval
@@ -71,15 +79,21 @@ extension RPCServer {
             self.shutdownGracePeriod = shutdownGracePeriod
         }
 
-        /// What the server advertises (and enforces once acknowledged).
-        public var settings: ConnectionSettings {
+        /// What the server advertises (and enforces once acknowledged) on a connection that holds one of the
+        /// `largeWindowConnections` slots.
+        public var settings: ConnectionSettings { self.settings(largeWindows: true) }
+
+        /// What the server advertises: the configured windows, or without a large-window slot the protocol's.
+        public func settings(largeWindows: Bool) -> ConnectionSettings {
             var settings = ConnectionSettings()
             settings.maxConcurrentStreams = self.maxConcurrentStreams
             settings.maxMessageBytes = self.maxMessageBytes
             settings.maxHeaderBytes = self.maxHeaderBytes
             settings.maxFrameSize = self.maxFrameSize
-            settings.initialStreamWindow = self.initialStreamWindow
-            settings.initialConnectionWindow = self.initialConnectionWindow
+            if largeWindows {
+                settings.initialStreamWindow = self.initialStreamWindow
+                settings.initialConnectionWindow = self.initialConnectionWindow
+            }
             return settings
         }
 

@@ -14,10 +14,13 @@ final class RPCServerConnection: ConnectionHandler, @unchecked Sendable {
     let loop: EventLoop
     let configuration: RPCServer.Configuration
     let registry: RPCConnectionRegistry
+    let largeWindows: ConnectionSlots
     let sink: LoopByteSink
     let endpoint: RPCEndpoint
 
     // Loop-confined.
+    /// Whether this connection advertised the configured large windows (and holds a slot for them).
+    var holdsLargeWindows: Bool
     var connection: TLSConnection?
     /// When the TLS handshake finished; SETTINGS both ways must be done by `activeSince + handshakeTimeout`.
     var activeSince: ContinuousClock.Instant
@@ -30,19 +33,22 @@ final class RPCServerConnection: ConnectionHandler, @unchecked Sendable {
     var tickTimer: ScheduledTimer?
     var pings: UInt64 = 0
 
-    /// Called by TCPServer on the connection's loop, before the handshake.
+    /// Called by TCPServer on the connection's loop, before the handshake; takes a large-window slot if one is
+    /// free (given back in `connectionClosed`, which every connection hears exactly once).
     init(
         connection: TLSConnection, router: Router, configuration: RPCServer.Configuration,
-        registry: RPCConnectionRegistry
+        registry: RPCConnectionRegistry, largeWindows: ConnectionSlots
     ) {
         self.loop = connection.eventLoop
         self.configuration = configuration
         self.registry = registry
+        self.largeWindows = largeWindows
+        self.holdsLargeWindows = largeWindows.take()
         self.sink = LoopByteSink(loop: connection.eventLoop)
         let peer = connection.remoteAddress.map { "\($0)" } ?? "unknown peer"
         self.endpoint = RPCEndpoint(
-            role: .server, settings: configuration.settings, peer: peer, output: self.sink, router: router,
-            handlerExecutor: connection.eventLoop, timers: connection.eventLoop)
+            role: .server, settings: configuration.settings(largeWindows: self.holdsLargeWindows), peer: peer,
+            output: self.sink, router: router, handlerExecutor: connection.eventLoop, timers: connection.eventLoop)
         self.lastReceived = connection.eventLoop.clock.now
         self.activeSince = connection.eventLoop.clock.now
     }
@@ -79,6 +85,10 @@ final class RPCServerConnection: ConnectionHandler, @unchecked Sendable {
         self.tickTimer = nil
         self.connection = nil
         self.registry.remove(self)
+        if self.holdsLargeWindows {
+            self.holdsLargeWindows = false
+            self.largeWindows.give()
+        }
     }
 
     /// Sends GOAWAY (NO_ERROR): streams already opened finish, newer ones are refused UNAVAILABLE, and the

@@ -96,6 +96,11 @@ public final class RPCEndpoint: RPCClient, Sendable {
         self.core.state.withLock { $0.machine.receivedSettings && $0.machine.localSettingsAcknowledged }
     }
 
+    /// The limits and windows the peer advertised, once its SETTINGS arrived.
+    public var peerSettings: ConnectionSettings? {
+        self.core.state.withLock { $0.machine.receivedSettings ? $0.machine.peerSettings : nil }
+    }
+
     /// True once the peer sent GOAWAY.
     public var peerIsGoingAway: Bool { self.core.state.withLock { $0.machine.goAwayReceived != nil } }
 

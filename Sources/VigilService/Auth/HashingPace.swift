@@ -81,6 +81,7 @@ final class HashingPacer: Sendable {
     /// Nanoseconds hashing threads have slept for pacing, in total: measured around each sleep, so a sleep that
     /// overran on a busy machine counts for what it took.
     private let pausedNanoseconds = Atomic<Int64>(0)
+    private let pauses = Atomic<Int>(0)
     let pace: HashingPace
 
     init(pace: HashingPace, threadCount: Int) {
@@ -104,6 +105,8 @@ final class HashingPacer: Sendable {
 
     var pausedTime: Duration { .nanoseconds(self.pausedNanoseconds.load(ordering: .relaxed)) }
 
+    var pauseCount: Int { self.pauses.load(ordering: .relaxed) }
+
     /// PBKDF2 steps for one job on a hashing thread: each pause is charged for the time since the previous one.
     func steps() -> PasswordHasher.Steps {
         var stepStarted = ContinuousClock.now
@@ -119,6 +122,7 @@ final class HashingPacer: Sendable {
         let lastDemand = self.lastDemand
         let pause = self.ledger.withLock { $0.pause(afterRunning: ran, now: now, lastDemand: lastDemand) }
         guard pause > .zero else { return }
+        self.pauses.add(1, ordering: .relaxed)
         let sleepStarted = ContinuousClock.now
         Thread.sleep(forTimeInterval: Double(Self.nanoseconds(pause)) * 1e-9)
         self.pausedNanoseconds.add(Self.nanoseconds(ContinuousClock.now - sleepStarted), ordering: .relaxed)

@@ -69,6 +69,9 @@ public final class HashingPool: Sendable {
     /// Time the hashing threads have spent pausing for `pace`, in total: for metrics and tests.
     public var pausedTime: Duration { self.pacer.pausedTime }
 
+    /// Pauses the hashing threads have taken for `pace`, in total (one per paced step): for metrics and tests.
+    public var pauseCount: Int { self.pacer.pauseCount }
+
     /// Jobs waiting for a thread (not those running): for metrics and tests.
     public var queueDepth: Int { self.core.state.withLock { $0.queue.count } }
 
