@@ -8,6 +8,7 @@ import Testing
 import VigilAPI
 import VigilClient
 import VigilRPC
+import VigilTesting
 
 @Suite struct IngestSessionNetworkTests {
     @Test("after a dropped connection the next call dials a new one")

@@ -27,21 +27,6 @@ func ingestEvent(_ index: Int, severity: Severity = .low) -> Event {
     return event
 }
 
-/// Polls `condition` until it holds; fails the test after `timeout`: generous, because the whole suite runs in
-/// parallel on two cores, where a call that takes milliseconds alone has been seen to take tens of seconds.
-func eventually(
-    timeout: Duration = .seconds(60), _ what: String, _ condition: @Sendable () -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("timed out waiting for \(what)")
-            throw CancellationError()
-        }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-}
-
 /// Every ack in arrival order, from `onAck`.
 final class AckLog: Sendable {
     private let acks = Mutex<[IngestSessionAck]>([])

@@ -9,6 +9,7 @@ import Testing
 import VigilAPI
 import VigilClient
 import VigilRPC
+import VigilTesting
 
 @Suite struct IngestSessionTests {
     @Test("acks arrive in order with their counts, and rejections carry the event's index in the whole session")

@@ -5,6 +5,7 @@ import Testing
 import VigilNet
 import VigilPOSIX
 import VigilRPC
+import VigilTesting
 
 /// Loop-confined storage for what tasks recorded. `@unchecked Sendable`: only the loop thread appends to it, and
 /// the test reads it through `submit`, which runs on that same thread.

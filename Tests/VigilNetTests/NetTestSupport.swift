@@ -13,28 +13,8 @@ import VigilTLS
 @Suite("Loopback", .serialized)
 enum LoopbackTests {}
 
-/// Thrown when something a test waited for did not happen in time.
-struct TimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(self.what)" }
-}
-
 /// Far above loopback latency, far below a hung CI job.
 let testTimeout = Duration.seconds(20)
-
-/// Polls `condition` every few milliseconds until it holds or `timeout` passes.
-func eventually(
-    _ what: String,
-    timeout: Duration = testTimeout,
-    _ condition: () async throws -> Bool
-) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    while try await !condition() {
-        guard clock.now < deadline else { throw TimedOut(what: what) }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-}
 
 /// A server certificate for "localhost"/127.0.0.1 and contexts for both sides, minted for one test.
 struct TestTLS {

@@ -1,6 +1,7 @@
 // A plain TCP peer for the tests that must misbehave below TLS: send garbage, say nothing, or vanish. Every wait
 // polls a private epoll with a zero timeout between short sleeps, so nothing blocks the cooperative pool.
 import VigilPOSIX
+import VigilTesting
 
 struct RawPeer {
     let socket: Socket

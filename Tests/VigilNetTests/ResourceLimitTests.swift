@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 import VigilNet
 import VigilPOSIX
+import VigilTesting
 
 extension LoopbackTests {
     @Suite("Server limits")

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 import VigilNet
 import VigilPOSIX
+import VigilTesting
 
 /// Streams `payload` in random chunk sizes, writing only while the connection is writable.
 private final class StreamingClient: ConnectionHandler {

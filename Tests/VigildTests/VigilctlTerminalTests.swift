@@ -27,28 +27,14 @@ import VigilTesting
         try #require(started.status == 0, "\(started.stderrText)")
         func screen() async throws -> String { try await tmuxRun(["capture-pane", "-p"]).stdoutText }
 
-        try await eventually("the password prompt") { try await screen().contains("Password:") }
+        try await eventually("the password prompt", timeout: .seconds(30), every: .milliseconds(50)) { try await screen().contains("Password:") }
         let typed = try await tmuxRun(["send-keys", VigilctlServer.adminPassword, "Enter"])
         #expect(typed.status == 0)
-        try await eventually("vigilctl to exit") { try await screen().contains("EXIT=") }
+        try await eventually("vigilctl to exit", timeout: .seconds(30), every: .milliseconds(50)) { try await screen().contains("EXIT=") }
         let shown = try await screen()
         #expect(shown.contains("logged in to 127.0.0.1:\(server.port) as admin"), "\(shown)")
         #expect(shown.contains("EXIT=0"), "\(shown)")
         #expect(!shown.contains(VigilctlServer.adminPassword), "the password was echoed: \(shown)")
         #expect(try await server.run(["whoami"]).stdoutText.contains("admin"))
     }
-}
-
-/// Polls `condition` every 50 ms for up to 30 s.
-private func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
-    let end = ContinuousClock.now + .seconds(30)
-    while try await !condition() {
-        guard ContinuousClock.now < end else { throw TimedOutWaiting(what: what) }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-}
-
-private struct TimedOutWaiting: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out waiting for \(self.what)" }
 }
