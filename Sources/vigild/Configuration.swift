@@ -19,6 +19,8 @@ struct Configuration: Sendable {
     var retentionDays = 0
     /// Unindexed events past which indexing runs between ingest commits (docs/STORAGE.md).
     var indexTailMax = 100_000
+    /// The same bound while no list has run for 2 s (only bursts pay for the tail then).
+    var indexTailMaxWithoutLists = 200_000
     var indexSliceEvents = 100_000
     var walCheckpointPages = 1_000
     /// Nice value of the password-hashing threads (see Service.hashingPool).
@@ -101,10 +103,17 @@ extension Option {
         },
         Option(
             name: "index-tail-max", valueName: "N",
-            help: "unindexed events past which indexing interleaves with ingest: lower keeps lists faster under load, "
-                + "higher acks longer bursts at full speed (default 100000)"
+            help: "unindexed events past which indexing interleaves with ingest while lists are being served: lower "
+                + "keeps lists faster under load, higher acks longer bursts at full speed (default 100000)"
         ) {
             $0.indexTailMax = try integer($1, "index-tail-max", 1_000...10_000_000)
+        },
+        Option(
+            name: "index-tail-max-idle", valueName: "N",
+            help: "the same bound while no list has run for 2 s, when only bursts pay for a longer tail "
+                + "(default 200000)"
+        ) {
+            $0.indexTailMaxWithoutLists = try integer($1, "index-tail-max-idle", 1_000...10_000_000)
         },
         Option(
             name: "index-slice-events", valueName: "N",

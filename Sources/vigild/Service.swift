@@ -34,6 +34,7 @@ struct Service {
         var storeConfiguration = SQLiteStore.Configuration(path: configuration.resolvedDatabasePath)
         storeConfiguration.pageTokenKey = try Self.pageTokenKey(directory.tokenSecret)
         storeConfiguration.maximumTailEvents = configuration.indexTailMax
+        storeConfiguration.maximumTailEventsWithoutLists = configuration.indexTailMaxWithoutLists
         storeConfiguration.indexSliceEvents = configuration.indexSliceEvents
         storeConfiguration.walCheckpointPages = configuration.walCheckpointPages
         storeConfiguration.report = Log.store

@@ -183,24 +183,53 @@ import VigilTesting
         let store = try SQLiteStore(configuration: configuration)
         defer { store.close() }
         storeBox.withLock { $0 = store }
-        let producer = randomProducer()
-        let (results, sink) = AsyncStream.makeStream(of: Result<IngestOutcome, StoreError>.self)
-        for sequence in 1...8 {
-            store.submitIngest(
-                IngestBatch(
-                    producerID: producer, sequence: UInt64(sequence), submitter: agent,
-                    events: (0..<10).map { _ in makeEvent(.low) })
-            ) { sink.yield($0) }
-        }
-        var acked = 0
-        for await result in results {
-            if case .success(.stored) = result { acked += 1 }
-            if acked == 8 { break }
-        }
+        await ingestStored(store, producer: randomProducer(), sequences: 1...8, events: 10, severity: .low)
         // (The store's start-up slice may run before the first commit: compare with the count then.)
         let counts = slicesAtCommits.withLock { $0 }
         #expect(counts.count == 8)
         #expect(counts.allSatisfy { $0 == counts.first })
+    }
+
+    @Test("the tail bound is the lower one while lists are being served and the higher one otherwise")
+    func tailBoundFollowsLists() {
+        var configuration = SQLiteStore.Configuration(path: "unused")
+        configuration.maximumTailEvents = 100
+        configuration.maximumTailEventsWithoutLists = 300
+        configuration.listDemandWindow = .seconds(2)
+        #expect(SQLiteStore.tailBound(listedWithin: nil, configuration: configuration) == 300)
+        #expect(SQLiteStore.tailBound(listedWithin: .milliseconds(1), configuration: configuration) == 100)
+        #expect(SQLiteStore.tailBound(listedWithin: .seconds(2), configuration: configuration) == 100)
+        #expect(SQLiteStore.tailBound(listedWithin: .milliseconds(2_001), configuration: configuration) == 300)
+    }
+
+    @Test("without lists a burst's tail may grow to the higher bound; after a list, the next group commit indexes")
+    func listsLowerTheBound() async throws {
+        let directory = try TemporaryDirectory(prefix: "vigil-indexer")
+        var configuration = SQLiteStore.Configuration(path: directory.file("vigil.db"))
+        configuration.maximumGroupEvents = 50
+        configuration.maximumTailEvents = 40
+        configuration.maximumTailEventsWithoutLists = 10_000
+        configuration.indexIdleDelay = .seconds(600)  // no pause indexes: only the bound does
+        let store = try SQLiteStore(configuration: configuration)
+        defer { store.close() }
+        let producer = randomProducer()
+        func ingest(_ sequences: ClosedRange<Int>) async {
+            await ingestStored(store, producer: producer, sequences: sequences, events: 50, severity: .high)
+        }
+        let tail = {
+            try await store.withWriterConnection { database in try SQLiteStore.tailEvents(database) }
+        }
+
+        await ingest(1...4)
+        #expect(try await tail() == 200, "no list yet: 200 events stay under the 10,000 bound")
+
+        #expect(try await store.listEvents(EventQuery()).items.count == 20)
+        await ingest(5...5)
+        try await eventually("the tail to fall under the lower bound") { try await tail() < 40 }
+        // Every event is still listed once, indexed or not.
+        var query = AlertQuery()
+        query.pageSize = 1_000
+        #expect(try await store.listAlerts(query).items.count == 250)
     }
 
     @Test("a tail left over the bound when ingest stops is indexed in the pause that follows")
@@ -212,24 +241,12 @@ import VigilTesting
         // still queued behind that slice (the case that used to leave the tail unindexed until the next ingest).
         configuration.maximumGroupEvents = 50
         configuration.maximumTailEvents = 40
+        configuration.maximumTailEventsWithoutLists = 40  // no lists run here
         configuration.indexSliceEvents = 45
         configuration.indexIdleDelay = .milliseconds(20)
         let store = try SQLiteStore(configuration: configuration)
         defer { store.close() }
-        let producer = randomProducer()
-        let (results, sink) = AsyncStream.makeStream(of: Result<IngestOutcome, StoreError>.self)
-        for sequence in 1...7 {
-            store.submitIngest(
-                IngestBatch(
-                    producerID: producer, sequence: UInt64(sequence), submitter: agent,
-                    events: (0..<50).map { _ in makeEvent(.high) })
-            ) { sink.yield($0) }
-        }
-        var acked = 0
-        for await result in results {
-            if case .success(.stored) = result { acked += 1 }
-            if acked == 7 { break }
-        }
+        await ingestStored(store, producer: randomProducer(), sequences: 1...7, events: 50, severity: .high)
         let tail = {
             try await store.withWriterConnection { database in try SQLiteStore.tailEvents(database) }
         }
@@ -358,5 +375,24 @@ import VigilTesting
                 > 0
             {}
         }
+    }
+}
+
+/// Submits one batch of `events` events per sequence, all at once, and returns once every batch is acked as stored.
+private func ingestStored(
+    _ store: SQLiteStore, producer: [UInt8], sequences: ClosedRange<Int>, events: Int, severity: Severity
+) async {
+    let (results, sink) = AsyncStream.makeStream(of: Result<IngestOutcome, StoreError>.self)
+    for sequence in sequences {
+        store.submitIngest(
+            IngestBatch(
+                producerID: producer, sequence: UInt64(sequence), submitter: agent,
+                events: (0..<events).map { _ in makeEvent(severity) })
+        ) { sink.yield($0) }
+    }
+    var acked = 0
+    for await result in results {
+        if case .success(.stored) = result { acked += 1 }
+        if acked == sequences.count { break }
     }
 }

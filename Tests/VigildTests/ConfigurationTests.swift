@@ -20,6 +20,7 @@ import VigilTesting
         #expect(configuration.maxMessageBytes == 4 * 1024 * 1024)
         #expect(configuration.retentionDays == 0)
         #expect(configuration.indexTailMax == 100_000)
+        #expect(configuration.indexTailMaxWithoutLists == 200_000)
         #expect(configuration.hashingNice == 0)
         #expect(configuration.hashingShare == 0.5)
         #expect(configuration.indexSliceEvents == 100_000)
@@ -36,6 +37,9 @@ import VigilTesting
         let overridden = try Configuration.parse(flags: ["--max-streams", "9", "--listen=0.0.0.0:7000"], environment: environment)
         #expect(overridden.maxStreams == 9)
         #expect(try Configuration.parse(flags: [], environment: ["VIGIL_INDEX_TAIL_MAX": "50000"]).indexTailMax == 50_000)
+        #expect(
+            try Configuration.parse(flags: ["--index-tail-max-idle", "400000"], environment: [:])
+                .indexTailMaxWithoutLists == 400_000)
         let storage = try Configuration.parse(
             flags: ["--index-slice-events", "50000", "--wal-checkpoint-pages=10000"], environment: [:])
         #expect(storage.indexSliceEvents == 50_000 && storage.walCheckpointPages == 10_000)
@@ -59,6 +63,7 @@ import VigilTesting
         (["--max-streams"], [:], "--max-streams needs a value"),
         (["--max-streams", "0"], [:], "--max-streams: \"0\" is not a whole number from 1"),
         (["--index-tail-max", "10"], [:], "--index-tail-max: \"10\" is not a whole number from 1000"),
+        (["--index-tail-max-idle", "10"], [:], "--index-tail-max-idle: \"10\" is not a whole number from 1000"),
         (["--index-slice-events", "0"], [:], "--index-slice-events: \"0\" is not a whole number from 100"),
         (["--wal-checkpoint-pages", "1"], [:], "--wal-checkpoint-pages: \"1\" is not a whole number from 100"),
         (["--hashing-nice", "20"], [:], "--hashing-nice: \"20\" is not a whole number from 0"),

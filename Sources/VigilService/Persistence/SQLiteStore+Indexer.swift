@@ -6,7 +6,8 @@
 //
 // Policy: a step (one index table, up to `indexSliceEvents` rows) runs once ingest has paused for `indexIdleDelay`
 // (no group commit since), so a burst is acknowledged at the append rate; or, while ingest is busy, after every group
-// commit once the most behind index lags past `maximumTailEvents`: steps then interleave with group commits, so
+// commit once the most behind index lags past the tail bound (`maximumTailEvents` while lists are being served,
+// `maximumTailEventsWithoutLists` otherwise: see `tailBound`): steps then interleave with group commits, so
 // under sustained load the ingest rate falls to the rate at which the indexes can be maintained, and the tail that
 // every list scans stays bounded. Each step takes the index table that lags most (in events: an alert index lags by
 // the events ingested since the alert at its mark), so alerts are indexed as promptly as events. One index table
@@ -20,6 +21,7 @@
 // an idle store catches up once space returns, and while the streak lasts group commits and pauses queue no step,
 // so a failing indexer neither spins nor makes every commit pay for a step that cannot succeed.
 import Dispatch
+import Synchronization
 import VigilSQLite
 
 extension SQLiteStore {
@@ -76,11 +78,24 @@ extension SQLiteStore {
         let generation = self.ingestCommitter.recordGroupCommit()
         let tail = (try? Self.tailEvents(database)) ?? 0
         guard tail > 0 else { return }
-        if tail >= Int64(self.configuration.maximumTailEvents) {
+        if tail >= self.tailBound() {
             self.scheduleIndexing()
         } else {
             self.scheduleIndexingAfterPause(since: generation)
         }
+    }
+
+    /// The lag past which indexing interleaves with group commits: the lower bound while lists are being served
+    /// (they scan the tail), the higher one otherwise (only bursts are served by it).
+    func tailBound(now: ContinuousClock.Instant = .now) -> Int64 {
+        Self.tailBound(listedWithin: self.listDemand.sinceLast(now: now), configuration: self.configuration)
+    }
+
+    static func tailBound(listedWithin elapsed: Duration?, configuration: Configuration) -> Int64 {
+        guard let elapsed, elapsed <= configuration.listDemandWindow else {
+            return Int64(configuration.maximumTailEventsWithoutLists)
+        }
+        return Int64(configuration.maximumTailEvents)
     }
 
     /// Queues a step after `indexIdleDelay` if no group commit happened meanwhile.
@@ -143,7 +158,7 @@ extension SQLiteStore {
         do {
             let progress = try Self.indexProgress(database)
             guard indexed > 0, progress.tailEvents > 0 else { return }
-            if progress.passInProgress || progress.tailEvents >= Int64(self.configuration.maximumTailEvents)
+            if progress.passInProgress || progress.tailEvents >= self.tailBound()
                 || self.ingestCommitter.isIdle(since: generation)
             {
                 // A pass not finished, still over the bound, or still paused: keep going (behind whatever else
@@ -239,5 +254,24 @@ extension SQLiteStore {
         try insert.execute(arguments: [from, through])
         let advance = try database.cachedStatement("UPDATE index_marks SET indexed_through = ? WHERE name = ?")
         try advance.execute(arguments: [through, index.name])
+    }
+}
+
+/// When a list last ran: one relaxed atomic store per list, read after each group commit.
+final class ListDemand: Sendable {
+    private let origin = ContinuousClock.now
+    /// Nanoseconds after `origin` of the last list; -1 before the first.
+    private let last = Atomic<Int64>(-1)
+
+    func note(now: ContinuousClock.Instant = .now) {
+        let elapsed = (now - self.origin).components
+        self.last.store(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000, ordering: .relaxed)
+    }
+
+    /// Time since the last list, or nil before the first.
+    func sinceLast(now: ContinuousClock.Instant = .now) -> Duration? {
+        let nanoseconds = self.last.load(ordering: .relaxed)
+        guard nanoseconds >= 0 else { return nil }
+        return now - (self.origin + .nanoseconds(nanoseconds))
     }
 }
