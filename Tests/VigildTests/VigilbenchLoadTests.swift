@@ -25,7 +25,7 @@ import VigilTesting
 
         static func start(vigildArguments: [String] = []) async throws -> Server {
             let directory = try TemporaryDirectory(prefix: "vigilbench-load")
-            let (process, port, _) = try VigildServeTests.start(in: directory, extraArguments: vigildArguments)
+            let (process, port, _) = try await VigildServeTests.start(in: directory, extraArguments: vigildArguments)
             let probe = try await VigildServeTests.connect(port: port, ca: directory.file("data/tls/cert.pem"))
             await probe.close()
             return Server(directory: directory, process: process, port: port)

@@ -26,7 +26,7 @@ import VigilTesting
     @Test("echo (unary, sink, 500 connections at once) and connections run against vigild and report positive figures")
     func echoAndConnections() async throws {
         let directory = try TemporaryDirectory(prefix: "vigilbench")
-        let (process, port, _) = try VigildServeTests.start(in: directory)
+        let (process, port, _) = try await VigildServeTests.start(in: directory)
         defer { if process.isRunning { process.terminate() } }
         let ca = directory.file("data/tls/cert.pem")
         let probe = try await VigildServeTests.connect(port: port, ca: ca)

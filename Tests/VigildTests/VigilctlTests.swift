@@ -21,7 +21,7 @@ final class VigilctlServer {
 
     init(prefix: String = "vigilctl") async throws {
         self.directory = try TemporaryDirectory(prefix: prefix)
-        (self.process, self.port, _) = try VigildServeTests.start(in: self.directory)
+        (self.process, self.port, _) = try await VigildServeTests.start(in: self.directory)
         let probe = try await VigildServeTests.connect(port: self.port, ca: self.directory.file("data/tls/cert.pem"))
         await probe.close()
     }

@@ -36,7 +36,7 @@ import VigilTesting
         let ca = directory.file("data/tls/cert.pem")
 
         // First life: a user, five events (three alerts, one resolved), a login.
-        let (first, firstPort, firstStderr) = try VigildServeTests.start(in: directory)
+        let (first, firstPort, firstStderr) = try await VigildServeTests.start(in: directory)
         defer { if first.isRunning { first.terminate() } }
         let client = try await VigildServeTests.connect(port: firstPort, ca: ca)
         try await client.authenticate(username: "admin", password: Self.password)
@@ -63,7 +63,7 @@ import VigilTesting
         #expect(firstLog.first("retention on") == nil, "retention is off by default")
 
         // Second life, same data directory, retention on.
-        let (second, secondPort, secondStderr) = try VigildServeTests.start(
+        let (second, secondPort, secondStderr) = try await VigildServeTests.start(
             in: directory, extraArguments: ["--retention-days", "1"])
         defer { if second.isRunning { second.terminate() } }
         let raw = try await VigildServeTests.connect(port: secondPort, ca: ca)

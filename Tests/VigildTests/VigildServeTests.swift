@@ -32,27 +32,45 @@ import VigilTesting
     }
 
     /// Starts vigild in `directory` (data in `directory/data`, so a second start finds the first one's state) on a
-    /// free port with a known admin password, plus `extraArguments`; the caller stops it.
+    /// free port with a known admin password, plus `extraArguments`, and waits until it answers a health check; the
+    /// caller stops it. A port found free can be taken before vigild binds it (by any socket of the tests running
+    /// beside this one: CI once saw vigild never listen), so a vigild that exits before serving is started again on
+    /// another port, three times at most.
     static func start(
         in directory: TemporaryDirectory, extraArguments: [String] = []
-    ) throws -> (process: Process, port: UInt16, stderr: Pipe) {
-        let port = try Self.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: VigildBinaryTests.binary)
-        process.arguments =
-            ["--data-dir", directory.file("data"), "--listen", "127.0.0.1:\(port)", "--event-loops", "1"]
-            + extraArguments
-        process.environment = ["VIGIL_ADMIN_PASSWORD": "correct horse battery staple"]
-        let stderr = Pipe()
-        process.standardError = stderr
-        try Subprocess.launch(process)
-        return (process, port, stderr)
+    ) async throws -> (process: Process, port: UInt16, stderr: Pipe) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try Self.freePort()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: VigildBinaryTests.binary)
+            process.arguments =
+                ["--data-dir", directory.file("data"), "--listen", "127.0.0.1:\(port)", "--event-loops", "1"]
+                + extraArguments
+            process.environment = ["VIGIL_ADMIN_PASSWORD": "correct horse battery staple"]
+            let stderr = Pipe()
+            process.standardError = stderr
+            try Subprocess.launch(process)
+            let end = ContinuousClock.now + .seconds(30)
+            while process.isRunning && ContinuousClock.now < end {
+                if let client = try? await VigilClient.connect(
+                    host: "127.0.0.1", port: port, caFile: directory.file("data/tls/cert.pem"))
+                {
+                    let answered = (try? await client.healthCheck()) != nil
+                    await client.close()
+                    if answered { return (process, port, stderr) }
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            if process.isRunning || attempt == 3 { return (process, port, stderr) }
+        }
     }
 
     @Test("vigild serves the client over TLS with embedded defaults, then drains and exits 0 on SIGTERM")
     func serveAndDrain() async throws {
         let directory = try TemporaryDirectory(prefix: "vigild-serve")
-        let (process, port, stderr) = try Self.start(in: directory)
+        let (process, port, stderr) = try await Self.start(in: directory)
         defer { if process.isRunning { process.terminate() } }
 
         let client = try await Self.connect(port: port, ca: directory.file("data/tls/cert.pem"))
@@ -81,7 +99,7 @@ import VigilTesting
     func hashingThreadsNiced(flag: Int?) async throws {
         let expected = flag ?? 0
         let directory = try TemporaryDirectory(prefix: "vigild-nice")
-        let (process, port, stderr) = try Self.start(
+        let (process, port, stderr) = try await Self.start(
             in: directory, extraArguments: flag.map { ["--hashing-nice", "\($0)"] } ?? [])
         defer { if process.isRunning { process.terminate() } }
         let client = try await Self.connect(port: port, ca: directory.file("data/tls/cert.pem"))
