@@ -74,9 +74,8 @@ struct HashingPaceLedger: Sendable {
 /// The pool's live pacing state: the last demand (written by every data RPC, so one relaxed atomic store) and the
 /// ledger (touched once per hashing step, ~1 ms apart).
 final class HashingPacer: Sendable {
-    private let origin = ContinuousClock.now
-    /// Nanoseconds after `origin` of the last data RPC; -1 before the first.
-    private let lastDemandNanoseconds = Atomic<Int64>(-1)
+    /// The last data RPC.
+    private let demand = LastOccurrence()
     private let ledger: Mutex<HashingPaceLedger>
     /// Nanoseconds hashing threads have slept for pacing, in total: measured around each sleep, so a sleep that
     /// overran on a busy machine counts for what it took.
@@ -90,18 +89,10 @@ final class HashingPacer: Sendable {
     }
 
     func noteDemand() {
-        self.lastDemandNanoseconds.store(Self.nanoseconds(ContinuousClock.now - self.origin), ordering: .relaxed)
+        self.demand.record()
     }
 
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let parts = duration.components
-        return parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000
-    }
-
-    var lastDemand: ContinuousClock.Instant? {
-        let nanoseconds = self.lastDemandNanoseconds.load(ordering: .relaxed)
-        return nanoseconds < 0 ? nil : self.origin + .nanoseconds(nanoseconds)
-    }
+    var lastDemand: ContinuousClock.Instant? { self.demand.instant }
 
     var pausedTime: Duration { .nanoseconds(self.pausedNanoseconds.load(ordering: .relaxed)) }
 
@@ -124,7 +115,7 @@ final class HashingPacer: Sendable {
         guard pause > .zero else { return }
         self.pauses.add(1, ordering: .relaxed)
         let sleepStarted = ContinuousClock.now
-        Thread.sleep(forTimeInterval: Double(Self.nanoseconds(pause)) * 1e-9)
-        self.pausedNanoseconds.add(Self.nanoseconds(ContinuousClock.now - sleepStarted), ordering: .relaxed)
+        Thread.sleep(forTimeInterval: Double(pause.wholeNanoseconds) * 1e-9)
+        self.pausedNanoseconds.add((ContinuousClock.now - sleepStarted).wholeNanoseconds, ordering: .relaxed)
     }
 }

@@ -21,7 +21,6 @@
 // an idle store catches up once space returns, and while the streak lasts group commits and pauses queue no step,
 // so a failing indexer neither spins nor makes every commit pay for a step that cannot succeed.
 import Dispatch
-import Synchronization
 import VigilSQLite
 
 extension SQLiteStore {
@@ -88,7 +87,7 @@ extension SQLiteStore {
     /// The lag past which indexing interleaves with group commits: the lower bound while lists are being served
     /// (they scan the tail), the higher one otherwise (only bursts are served by it).
     func tailBound(now: ContinuousClock.Instant = .now) -> Int64 {
-        Self.tailBound(listedWithin: self.listDemand.sinceLast(now: now), configuration: self.configuration)
+        Self.tailBound(listedWithin: self.lastList.elapsed(now: now), configuration: self.configuration)
     }
 
     static func tailBound(listedWithin elapsed: Duration?, configuration: Configuration) -> Int64 {
@@ -110,8 +109,7 @@ extension SQLiteStore {
     }
 
     private static func dispatchInterval(_ delay: Duration) -> DispatchTimeInterval {
-        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-        return .nanoseconds(Int(clamping: max(nanoseconds, 0)))
+        .nanoseconds(Int(clamping: max(delay.wholeNanoseconds, 0)))
     }
 
     /// The wait before retry number `failures` (1, 2...): the initial delay doubled per failure, capped.
@@ -257,21 +255,3 @@ extension SQLiteStore {
     }
 }
 
-/// When a list last ran: one relaxed atomic store per list, read after each group commit.
-final class ListDemand: Sendable {
-    private let origin = ContinuousClock.now
-    /// Nanoseconds after `origin` of the last list; -1 before the first.
-    private let last = Atomic<Int64>(-1)
-
-    func note(now: ContinuousClock.Instant = .now) {
-        let elapsed = (now - self.origin).components
-        self.last.store(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000, ordering: .relaxed)
-    }
-
-    /// Time since the last list, or nil before the first.
-    func sinceLast(now: ContinuousClock.Instant = .now) -> Duration? {
-        let nanoseconds = self.last.load(ordering: .relaxed)
-        guard nanoseconds >= 0 else { return nil }
-        return now - (self.origin + .nanoseconds(nanoseconds))
-    }
-}

@@ -17,7 +17,7 @@ import VigilSQLite
 
 extension SQLiteStore {
     public func listEvents(_ query: EventQuery) async throws(StoreError) -> Page<Event> {
-        self.listDemand.note()
+        self.lastList.record()
         let limit = try PageSize.resolve(query.pageSize)
         let scope = try Self.scope(of: query)
         let keyCount = query.order == .severity ? 3 : 2
@@ -139,7 +139,7 @@ extension SQLiteStore {
     }
 
     public func listAlerts(_ query: AlertQuery) async throws(StoreError) -> Page<Alert> {
-        self.listDemand.note()
+        self.lastList.record()
         let limit = try PageSize.resolve(query.pageSize)
         let scope = try Self.scope(of: query)
         let keyCount = query.order == .createdAt ? 2 : 3

@@ -11,7 +11,7 @@ extension SQLiteStore {
     static let retentionChunk = 5_000
 
     public func stats() async throws(StoreError) -> StoreStats {
-        self.listDemand.note()  // it counts the tail too
+        self.lastList.record()  // it counts the tail too
         return try await self.read { database in
             let events = try Self.counts(database, "severity", "events", "events_by_severity")
             let alertsByStatus = try Self.counts(database, "status", "alerts", "alerts_by_status")

@@ -92,8 +92,8 @@ public final class SQLiteStore: Store {
     public let isWritable: Bool
     /// Backs `usersChanged`.
     let userChanges = Atomic<UInt64>(0)
-    /// When a list last ran (ListDemand), for the tail bound.
-    let listDemand = ListDemand()
+    /// When a list last ran, for the tail bound.
+    let lastList = LastOccurrence()
     var clock: @Sendable () -> Int64 { self.configuration.clock }
 
     /// Opens (creating when missing) and migrates the database, then starts the writer and reader threads.
