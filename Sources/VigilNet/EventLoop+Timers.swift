@@ -82,7 +82,9 @@ extension EventLoop {
 
 /// The loop's timer heap as the RPC layer's deadline timers: no task and no Dispatch timer per call.
 extension EventLoop: CallTimers {
-    public func schedule(at deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () -> Void) -> any CallTimer {
+    public func schedule(
+        at deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () -> Void
+    ) -> any CallTimer {
         self.schedule(after: self.clock.now.duration(to: deadline), work)
     }
 }

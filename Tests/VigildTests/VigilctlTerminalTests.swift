@@ -27,10 +27,14 @@ import VigilTesting
         try #require(started.status == 0, "\(started.stderrText)")
         func screen() async throws -> String { try await tmuxRun(["capture-pane", "-p"]).stdoutText }
 
-        try await eventually("the password prompt", timeout: .seconds(30), every: .milliseconds(50)) { try await screen().contains("Password:") }
+        try await eventually("the password prompt", timeout: .seconds(30), every: .milliseconds(50)) {
+            try await screen().contains("Password:")
+        }
         let typed = try await tmuxRun(["send-keys", VigilctlServer.adminPassword, "Enter"])
         #expect(typed.status == 0)
-        try await eventually("vigilctl to exit", timeout: .seconds(30), every: .milliseconds(50)) { try await screen().contains("EXIT=") }
+        try await eventually("vigilctl to exit", timeout: .seconds(30), every: .milliseconds(50)) {
+            try await screen().contains("EXIT=")
+        }
         let shown = try await screen()
         #expect(shown.contains("logged in to 127.0.0.1:\(server.port) as admin"), "\(shown)")
         #expect(shown.contains("EXIT=0"), "\(shown)")

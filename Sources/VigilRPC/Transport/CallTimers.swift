@@ -21,7 +21,9 @@ extension Task: CallTimer where Success == Void, Failure == Never {}
 public struct TaskCallTimers: CallTimers {
     public init() {}
 
-    public func schedule(at deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () -> Void) -> any CallTimer {
+    public func schedule(
+        at deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () -> Void
+    ) -> any CallTimer {
         Task {
             try? await Task.sleep(until: deadline, clock: .continuous)
             guard !Task.isCancelled else { return }
