@@ -28,13 +28,24 @@ public struct DiagnosticsSender: Sendable {
 
     /// Sends one message; waits while flow control holds it back.
     public func send(_ message: DiagnosticsMessage) async throws {
+        try self.checkSize(message)
+        try await self.call.send(message.bytes, endStream: false)
+    }
+
+    /// Sends `messages`, each its own message on the stream, framed together as far as flow control allows: one
+    /// hand-over to the connection for many small messages instead of one each.
+    public func send(contentsOf messages: [DiagnosticsMessage]) async throws {
+        for message in messages { try self.checkSize(message) }
+        try await self.call.send(contentsOf: messages.map(\.bytes))
+    }
+
+    private func checkSize(_ message: DiagnosticsMessage) throws(RPCError) {
         guard message.bytes.count <= self.call.maxRequestBytes else {
             throw RPCError(
                 code: .resourceExhausted,
                 message: "message of \(message.bytes.count) bytes exceeds the peer's limit of "
                     + "\(self.call.maxRequestBytes)")
         }
-        try await self.call.send(message.bytes, endStream: false)
     }
 
     /// Half-closes the stream: no more messages.

@@ -5,8 +5,8 @@
 //   stream  one EchoStream per worker, ping-pong: send a message, wait for its echo
 //   sink    one Sink stream per worker, messages sent back to back (one-way throughput, flow control permitting)
 // Figures: calls_per_s (unary calls, stream round trips, sink messages), messages_per_s (request messages),
-// mb_per_s (request payload bytes, 10^6), latency_ms p50/p99 per call (per send for sink: how long flow control
-// and the transport held the sender).
+// mb_per_s (request payload bytes, 10^6), latency_ms p50/p99 per call (per send for sink, or per batch of
+// --send-batch messages: how long flow control and the transport held the sender).
 import Foundation
 import VigilAPI
 import VigilClient
@@ -22,6 +22,8 @@ struct EchoBenchmark {
           --message-size B     payload bytes per message (default 128)
           --mode M             unary | stream | sink (default unary)
           --total-bytes B      sink: stop once B payload bytes were sent in all (or at the end of the duration)
+          --send-batch K       sink: hand K messages at a time to the client library, each still its own message
+                               on the stream (default 1: one at a time)
           --json FILE          also write the figures as JSON
         """
 
@@ -45,11 +47,12 @@ struct EchoBenchmark {
     let messageSize: Int
     let mode: Mode
     let totalBytes: Int?
+    let sendBatch: Int
     let jsonPath: String?
 
     init(_ options: CommandLineOptions) throws(UsageError) {
         try options.rejectUnknown(ServerOptions.names.union([
-            "connections", "concurrency", "duration", "warmup", "message-size", "mode", "json", "total-bytes",
+            "connections", "concurrency", "duration", "warmup", "message-size", "mode", "json", "total-bytes", "send-batch",
         ]))
         self.server = try ServerOptions(options)
         self.connections = try options.int("connections", default: 1, range: 1...10_000)
@@ -65,6 +68,8 @@ struct EchoBenchmark {
             try options.int("total-bytes", default: 0, range: 1...Int(Int64.max))
         }
         guard self.totalBytes == nil || mode == .sink else { throw UsageError("--total-bytes is for --mode sink") }
+        self.sendBatch = try options.int("send-batch", default: 1, range: 1...65_536)
+        guard self.sendBatch == 1 || mode == .sink else { throw UsageError("--send-batch is for --mode sink") }
         self.jsonPath = options.string("json")
     }
 
@@ -150,16 +155,24 @@ struct EchoBenchmark {
         case .sink:
             // Each worker's share of --total-bytes, in whole messages.
             let quota = self.totalBytes.map { ($0 / self.concurrency + max(size, 1) - 1) / max(size, 1) } ?? Int.max
+            let batch = [DiagnosticsMessage](repeating: message, count: self.sendBatch)
             let (outcome, response) = try await client.sink(timeout: self.streamTimeout) { sender in
                 var result = WorkerResult()
                 var sentTotal = 0
                 var now = ContinuousClock.now
                 while now < end && sentTotal < quota {
                     let sent = now
-                    try await sender.send(message)
+                    let count = min(batch.count, quota - sentTotal)
+                    if count == 1 {
+                        try await sender.send(message)
+                    } else {
+                        try await sender.send(contentsOf: count == batch.count ? batch : Array(batch.prefix(count)))
+                    }
                     now = ContinuousClock.now
-                    sentTotal += 1
-                    if sent >= measureFrom { result.count(payload: size, latency: sent.duration(to: now)) }
+                    sentTotal += count
+                    if sent >= measureFrom {
+                        result.count(payload: size, messages: count, latency: sent.duration(to: now))
+                    }
                 }
                 return (result, sentTotal)
             }
@@ -205,10 +218,11 @@ struct EchoBenchmark {
 }
 
 extension EchoBenchmark.WorkerResult {
-    mutating func count(payload: Int, latency: Duration) {
-        self.calls += 1
-        self.messages += 1
-        self.payloadBytes += payload
+    /// `messages` of `payload` bytes each, sent (or echoed) in one go that took `latency`.
+    mutating func count(payload: Int, messages: Int = 1, latency: Duration) {
+        self.calls += messages
+        self.messages += messages
+        self.payloadBytes += payload * messages
         self.latency.record(latency)
     }
 }

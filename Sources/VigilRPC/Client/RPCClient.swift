@@ -12,15 +12,30 @@ public protocol ClientCall: Sendable {
     /// Sends one request message (and half-closes with it when `endStream`); waits for flow-control credit. Throws
     /// the call's `RPCError` once it has ended.
     func send(_ message: [UInt8], endStream: Bool) async throws
+    /// Sends `messages` in order, each its own message on the wire, as `send` would one by one; a transport frames
+    /// as many as the credit allows at once. Returns once every one is written.
+    func send(contentsOf messages: [[UInt8]]) async throws
     /// Half-closes: no more requests.
     func closeSend() async throws
     /// The next response message; nil after OK trailers; throws `RPCError` with the call's status otherwise.
     func receive() async throws -> [UInt8]?
+    /// Every response received and not yet read, at least one (waiting for it); empty where `receive` returns nil.
+    func receiveAvailable() async throws -> [[UInt8]]
     /// Ends the call with CANCELLED if it is still running; its waiters fail CANCELLED. Idempotent; safe from any
     /// thread (task-cancellation handlers call it).
     func cancel()
     /// Ends the call with CANCELLED if it is still running and frees its buffers; nothing may be called after it.
     func finish()
+}
+
+extension ClientCall {
+    public func send(contentsOf messages: [[UInt8]]) async throws {
+        for message in messages { try await self.send(message, endStream: false) }
+    }
+
+    public func receiveAvailable() async throws -> [[UInt8]] {
+        try await self.receive().map { [$0] } ?? []
+    }
 }
 
 /// Something that opens calls: a transport's client half.
@@ -104,7 +119,9 @@ extension RPCClient {
     static func responses<Response: WireMessage>(_: Response.Type, _ call: any ClientCall)
         -> RPCMessageStream<Response>
     {
-        RPCMessageStream(receive: { try await call.receive() }, decodeFailureCode: .internal)
+        RPCMessageStream(
+            receive: { try await call.receive() }, receiveAvailable: { try await call.receiveAvailable() },
+            decodeFailureCode: .internal)
     }
 
     /// Opens the call, ties it to the calling task's cancellation (which resets the stream with CANCELLED), and ends

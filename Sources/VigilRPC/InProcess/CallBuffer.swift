@@ -11,6 +11,10 @@ final class CallBuffer: @unchecked Sendable {
     /// (plus one message being reassembled), because credit is returned only as messages are read.
     var inbound: [(bytes: [UInt8], credit: Int)] = []
     var inboundHead = 0
+    /// Credit of the messages the reader took in its last batch (`receiveAvailable`), owed to the peer once the
+    /// reader comes back for more: until then they count against the window as if still queued, so a reader that
+    /// takes in batches holds no more than one that takes one at a time.
+    var heldCredit = 0
     /// The peer sent END_STREAM (server side: the client's half-close).
     var peerHalfClosed = false
     /// Set when the stream ended OK (client: OK trailers).
@@ -45,9 +49,10 @@ final class CallBuffer: @unchecked Sendable {
         return message
     }
 
-    /// Takes every queued message's credit (the messages will never be read).
+    /// Takes every queued and held message's credit (the messages will never be read).
     func dropQueued() -> Int {
-        var credit = 0
+        var credit = self.heldCredit
+        self.heldCredit = 0
         while let message = self.popMessage() { credit += message.credit }
         return credit
     }

@@ -116,6 +116,46 @@ extension InProcessEndpoint {
         }
     }
 
+    /// Sends `messages` as `send` would one at a time, but frames every message that has credit under one lock
+    /// round and writes them with one wake-up of the transport; waits, as `send` does, where credit runs out.
+    func send(contentsOf messages: [[UInt8]], on id: StreamID) async throws {
+        var next = messages.startIndex
+        while next < messages.endIndex {
+            let (written, pending) = self.sendWithoutWaiting(messages[next...], on: id)
+            next += written
+            if pending {
+                try await self.waitForPendingSend(on: id)
+            } else if next < messages.endIndex {
+                try await self.send(messages[next], endStream: false, on: id)
+                next += 1
+            }
+        }
+    }
+
+    /// The batch form of the single message's `sendWithoutWaiting`: frames messages from the front of `messages`
+    /// while each has credit for all of it. Returns how many were taken and whether the last one taken is still
+    /// pending (its frames did not all go out).
+    private func sendWithoutWaiting(_ messages: ArraySlice<[UInt8]>, on id: StreamID) -> (Int, pending: Bool) {
+        guard !Task.isCancelled else { return (0, false) }
+        return self.withState { state, effects in
+            guard let call = state.calls[id], call.failure == nil, call.pending == nil, !call.finished else {
+                return (0, false)
+            }
+            var frames: [Frame] = []
+            var taken = 0
+            for message in messages {
+                guard state.machine.canSendData(on: id), state.machine.sendableBytes(on: id) >= message.count + 4
+                else { break }
+                call.pending = OutboundMessage(message: message, endStream: false)
+                self.frame(id, &state, &effects, into: &frames)
+                taken += 1
+                if call.pending != nil { break }
+            }
+            self.write(frames, &state)
+            return (taken, call.pending != nil)
+        }
+    }
+
     enum ImmediateSend { case written, pending, notTaken }
 
     /// Frames and writes `message` at once when the call is open for sending, has nothing pending and has credit
@@ -166,6 +206,35 @@ extension InProcessEndpoint {
                 call.receiver = nil
                 effects.receives.append((receiver, .failure(CancellationError())))
             }
+        }
+    }
+
+    /// Every queued message, or when none is queued the next one as `receive` waits for it; empty where `receive`
+    /// returns nil. A batch's credit goes back to the peer when the reader comes back for the next one
+    /// (`CallBuffer.heldCredit`), all in one flow-control update.
+    func receiveAvailable(on id: StreamID) async throws -> [[UInt8]] {
+        let ready = self.takeQueuedMessages(on: id)
+        if !ready.isEmpty { return ready }
+        return try await self.receive(on: id).map { [$0] } ?? []
+    }
+
+    /// Credits back the previous batch and takes every queued message, under one lock round.
+    private func takeQueuedMessages(on id: StreamID) -> [[UInt8]] {
+        guard !Task.isCancelled else { return [] }
+        return self.withState { state, _ in
+            guard let call = state.calls[id] else { return [] }
+            let credit = call.heldCredit
+            call.heldCredit = 0
+            var messages: [[UInt8]] = []
+            if !call.failedLocally, call.receiver == nil, call.queuedCount > 0 {
+                messages.reserveCapacity(call.queuedCount)
+                while let message = call.popMessage() {
+                    messages.append(message.bytes)
+                    call.heldCredit += message.credit
+                }
+            }
+            self.write(state.machine.consumed(credit, on: id), &state)
+            return messages
         }
     }
 

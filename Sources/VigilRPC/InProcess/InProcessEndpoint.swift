@@ -230,10 +230,16 @@ final class InProcessEndpoint: Sendable {
 
     /// Writes as much of the call's pending message as the windows allow; resumes its writer once all of it went.
     func flush(_ id: StreamID, _ state: inout State, _ effects: inout Effects) {
+        var frames: [Frame] = []
+        self.frame(id, &state, &effects, into: &frames)
+        self.write(frames, &state)
+    }
+
+    /// `flush` without the write: appends the pending message's frames to `frames`.
+    func frame(_ id: StreamID, _ state: inout State, _ effects: inout Effects, into frames: inout [Frame]) {
         // Taken out of the call while it changes, so its buffer is never copied (copy-on-write).
         guard let call = state.calls[id], var pending = call.pending else { return }
         call.pending = nil
-        var frames: [Frame] = []
         while !pending.isComplete && state.machine.canSendData(on: id) {
             let credit = state.machine.sendableBytes(on: id)
             guard let data = pending.nextFrame(credit: credit, maxFrameSize: state.encoder.maxFrameSize)
@@ -241,7 +247,6 @@ final class InProcessEndpoint: Sendable {
             guard let frame = try? state.machine.sendData(data, on: id) else { break }
             frames.append(frame)
         }
-        self.write(frames, &state)
         if pending.isComplete {
             call.pending = nil
             if let sender = call.sender {

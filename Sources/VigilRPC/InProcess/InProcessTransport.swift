@@ -80,12 +80,20 @@ struct InProcessClientCall: ClientCall {
         try await self.endpoint.send(message, endStream: endStream, on: self.id)
     }
 
+    func send(contentsOf messages: [[UInt8]]) async throws {
+        try await self.endpoint.send(contentsOf: messages, on: self.id)
+    }
+
     func closeSend() async throws {
         try await self.endpoint.send(nil, endStream: true, on: self.id)
     }
 
     func receive() async throws -> [UInt8]? {
         try await self.endpoint.receive(on: self.id)
+    }
+
+    func receiveAvailable() async throws -> [[UInt8]] {
+        try await self.endpoint.receiveAvailable(on: self.id)
     }
 
     func cancel() {

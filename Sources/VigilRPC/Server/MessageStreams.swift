@@ -8,16 +8,21 @@ public import VigilWire
 /// everything and throws `RPCError` when the call ended otherwise.
 public struct CallIO: Sendable {
     public var receive: @Sendable () async throws -> [UInt8]?
+    /// Every message received and not yet read, at least one (waiting for it), or none once `receive` would
+    /// return nil. Optional: a transport (or a test's wrapper) that only has `receive` leaves it nil.
+    public var receiveAvailable: (@Sendable () async throws -> [[UInt8]])?
     public var send: @Sendable (_ message: [UInt8]) async throws -> Void
     /// The peer's `max_message_bytes`: larger messages fail RESOURCE_EXHAUSTED before they are sent.
     public var maxOutboundMessageBytes: Int
 
     public init(
         receive: @escaping @Sendable () async throws -> [UInt8]?,
+        receiveAvailable: (@Sendable () async throws -> [[UInt8]])? = nil,
         send: @escaping @Sendable ([UInt8]) async throws -> Void,
         maxOutboundMessageBytes: Int
     ) {
         self.receive = receive
+        self.receiveAvailable = receiveAvailable
         self.send = send
         self.maxOutboundMessageBytes = maxOutboundMessageBytes
     }
@@ -30,19 +35,41 @@ public struct RPCMessageStream<Message: WireMessage>: AsyncSequence, Sendable {
     public typealias Element = Message
 
     let receive: @Sendable () async throws -> [UInt8]?
+    let receiveAvailable: (@Sendable () async throws -> [[UInt8]])?
     let decodeFailureCode: Status.Code
 
+    /// With `receiveAvailable` the iterator takes every message already received in one go and hands them out
+    /// without going back to the transport: a stream of small messages otherwise pays a lock, a lookup and a
+    /// flow-control update per message.
     public init(
-        receive: @escaping @Sendable () async throws -> [UInt8]?, decodeFailureCode: Status.Code
+        receive: @escaping @Sendable () async throws -> [UInt8]?,
+        receiveAvailable: (@Sendable () async throws -> [[UInt8]])? = nil,
+        decodeFailureCode: Status.Code
     ) {
         self.receive = receive
+        self.receiveAvailable = receiveAvailable
         self.decodeFailureCode = decodeFailureCode
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         let stream: RPCMessageStream
+        /// Messages taken from the transport and not yet returned; bounded by the stream's window, which is what
+        /// the transport held them under.
+        var taken: [[UInt8]] = []
+        var takenIndex = 0
 
         public mutating func next() async throws -> Message? {
+            if self.takenIndex == self.taken.count, let receiveAvailable = self.stream.receiveAvailable {
+                self.taken = try await receiveAvailable()
+                self.takenIndex = 0
+                guard !self.taken.isEmpty else { return nil }
+            }
+            if self.takenIndex < self.taken.count {
+                let bytes = self.taken[self.takenIndex]
+                self.taken[self.takenIndex] = []
+                self.takenIndex += 1
+                return try Self.decode(bytes, code: self.stream.decodeFailureCode)
+            }
             guard let bytes = try await self.stream.receive() else { return nil }
             return try Self.decode(bytes, code: self.stream.decodeFailureCode)
         }
@@ -63,14 +90,13 @@ public struct RPCMessageStream<Message: WireMessage>: AsyncSequence, Sendable {
     /// Exactly one message, then the end: what unary and server-streaming requests and unary and client-streaming
     /// responses are. None or a second one is INTERNAL (docs/PROTOCOL.md §4: a wrong message count).
     public func single() async throws -> Message {
-        var iterator = self.makeAsyncIterator()
-        guard let first = try await iterator.next() else {
+        guard let first = try await self.receive() else {
             throw RPCError(code: .internal, message: "expected one \(Message.protoMessageName), got none")
         }
         guard try await self.receive() == nil else {
             throw RPCError(code: .internal, message: "expected one \(Message.protoMessageName), got more")
         }
-        return first
+        return try AsyncIterator.decode(first, code: self.decodeFailureCode)
     }
 }
 

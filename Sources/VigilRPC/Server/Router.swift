@@ -71,7 +71,8 @@ public struct Router: Sendable {
     static func requests<Request: WireMessage>(_: Request.Type, _ io: CallIO) -> RPCMessageStream<
         Request
     > {
-        RPCMessageStream(receive: io.receive, decodeFailureCode: .invalidArgument)
+        RPCMessageStream(
+            receive: io.receive, receiveAvailable: io.receiveAvailable, decodeFailureCode: .invalidArgument)
     }
 
     static func writer<Response: WireMessage>(_: Response.Type, _ io: CallIO) -> RPCMessageWriter<

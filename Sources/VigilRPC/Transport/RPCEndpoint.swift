@@ -151,6 +151,7 @@ public final class RPCEndpoint: RPCClient, Sendable {
     ) {
         let io = CallIO(
             receive: { try await endpoint.receive(on: id) },
+            receiveAvailable: { try await endpoint.receiveAvailable(on: id) },
             send: { try await endpoint.send($0, endStream: false, on: id) },
             maxOutboundMessageBytes: endpoint.peerMaxMessageBytes
         )

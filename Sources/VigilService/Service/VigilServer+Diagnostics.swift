@@ -11,10 +11,14 @@ extension VigilServer {
             response.payload = request.payload
             return response
         }
+        // The streaming calls read with `iterator.next()` rather than `for try await`: the loop form goes through
+        // the standard library's `next(isolation:)`, which switches executors twice per message (gdb on
+        // `swift_task_switch`), 8 % of the server's CPU in a 128-byte sink.
         router.registerBidirectional(DiagnosticsMethods.echoStream) {
             (requests: RPCMessageStream<EchoRequest>, responses: RPCMessageWriter<EchoResponse>, context) in
             _ = try Caller.required(try await self.authorize(context, DiagnosticsMethods.echoStream))
-            for try await request in requests {
+            var iterator = requests.makeAsyncIterator()
+            while let request = try await iterator.next() {
                 var response = EchoResponse()
                 response.payload = request.payload
                 try await responses.write(response)
@@ -24,7 +28,8 @@ extension VigilServer {
             (requests: RPCMessageStream<SinkRequest>, context) in
             _ = try Caller.required(try await self.authorize(context, DiagnosticsMethods.sink))
             var response = SinkResponse()
-            for try await request in requests {
+            var iterator = requests.makeAsyncIterator()
+            while let request = try await iterator.next() {
                 response.messages += 1
                 response.bytes += UInt64(request.payload.count)
             }
