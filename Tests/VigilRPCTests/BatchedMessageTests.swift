@@ -11,6 +11,8 @@ import VigilWire
 struct BatchedMessageTests {
     static let sum = MethodDescriptor(service: "vigil.test.Batch", method: "Sum", kind: .clientStreaming)
     static let takeOne = MethodDescriptor(service: "vigil.test.Batch", method: "TakeOne", kind: .clientStreaming)
+    static let firstThenRest = MethodDescriptor(
+        service: "vigil.test.Batch", method: "FirstThenRest", kind: .clientStreaming)
 
     /// TakeOne's handler reads once the test moves this to 1 (every request queued at the server) and returns
     /// at 2 (the test saw the read take them all).
@@ -36,6 +38,20 @@ struct BatchedMessageTests {
             let first = try await iterator.next()
             guard await stage.wait(until: { $0 >= 2 }) else { throw RPCError(code: .internal, message: "stage 2") }
             return TestMessage(first?.number ?? 0)
+        }
+        router.registerClientStreaming(Self.firstThenRest) {
+            (requests: RPCMessageStream<TestMessage>, _: ServerContext) -> TestMessage in
+            // The first message with one iterator, after every request arrived (so its read takes them all), the rest
+            // with another: IngestEvents reads its open message and then its batches this way.
+            guard await stage.wait(until: { $0 >= 1 }) else { throw RPCError(code: .internal, message: "stage 1") }
+            var first = requests.makeAsyncIterator()
+            guard try await first.next()?.number == 1 else { throw RPCError(code: .dataLoss, message: "first") }
+            var expected: UInt64 = 2
+            for try await request in requests {
+                guard request.number == expected else { throw RPCError(code: .dataLoss, message: "out of order") }
+                expected += 1
+            }
+            return TestMessage(expected - 1)
         }
         return router
     }
@@ -101,5 +117,21 @@ struct BatchedMessageTests {
             let response = try #require(try await call.receive(), "round \(round)")
             #expect(try TestMessage(serializedBytes: response).number == 1)
         }
+    }
+
+    @Test("a second iterator over a request stream goes on where the first stopped, with nothing lost")
+    func secondIteratorSeesTheRest() async throws {
+        self.stage.update { $0 = 0 }
+        let transport = InProcessTransport(router: self.router())
+        let call = try await transport.makeCall(Self.firstThenRest, metadata: Metadata(), deadline: .now + .seconds(20))
+        defer { call.finish() }
+        let messages = Self.encoded(1...20, payloadBytes: 100)
+        try await call.send(contentsOf: messages)
+        try await call.closeSend()
+        let queued = messages.reduce(0) { $0 + $1.count }
+        try await eventually("every request queued at the server") { transport.serverBufferedRequestBytes >= queued }
+        self.stage.update { $0 = 1 }
+        let response = try #require(try await call.receive())
+        #expect(try TestMessage(serializedBytes: response).number == 20)
     }
 }

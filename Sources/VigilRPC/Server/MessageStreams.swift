@@ -3,6 +3,7 @@
 // stub reports a bad message with the same status.
 
 public import VigilWire
+import Synchronization
 
 /// Raw message I/O of one call, as a transport provides it. `receive` returns nil once the peer has sent
 /// everything and throws `RPCError` when the call ended otherwise.
@@ -37,8 +38,12 @@ public struct RPCMessageStream<Message: WireMessage>: AsyncSequence, Sendable {
     let receive: @Sendable () async throws -> [UInt8]?
     let receiveAvailable: (@Sendable () async throws -> [[UInt8]])?
     let decodeFailureCode: Status.Code
+    /// Messages taken from the transport and not yet returned. The stream's, not an iterator's: a handler may read
+    /// the first message with one iterator and the rest with another (IngestEvents does), and a batch taken by the
+    /// first must not be lost to the second.
+    let taken = TakenMessages()
 
-    /// With `receiveAvailable` the iterator takes every message already received in one go and hands them out
+    /// With `receiveAvailable` the stream takes every message already received in one go and hands them out
     /// without going back to the transport: a stream of small messages otherwise pays a lock, a lookup and a
     /// flow-control update per message.
     public init(
@@ -51,26 +56,18 @@ public struct RPCMessageStream<Message: WireMessage>: AsyncSequence, Sendable {
         self.decodeFailureCode = decodeFailureCode
     }
 
+    /// The next message's bytes, from the taken batch while it lasts.
+    func nextBytes() async throws -> [UInt8]? {
+        guard let receiveAvailable = self.receiveAvailable else { return try await self.receive() }
+        if let bytes = self.taken.pop() { return bytes }
+        return self.taken.keep(try await receiveAvailable())
+    }
+
     public struct AsyncIterator: AsyncIteratorProtocol {
         let stream: RPCMessageStream
-        /// Messages taken from the transport and not yet returned; bounded by the stream's window, which is what
-        /// the transport held them under.
-        var taken: [[UInt8]] = []
-        var takenIndex = 0
 
         public mutating func next() async throws -> Message? {
-            if self.takenIndex == self.taken.count, let receiveAvailable = self.stream.receiveAvailable {
-                self.taken = try await receiveAvailable()
-                self.takenIndex = 0
-                guard !self.taken.isEmpty else { return nil }
-            }
-            if self.takenIndex < self.taken.count {
-                let bytes = self.taken[self.takenIndex]
-                self.taken[self.takenIndex] = []
-                self.takenIndex += 1
-                return try Self.decode(bytes, code: self.stream.decodeFailureCode)
-            }
-            guard let bytes = try await self.stream.receive() else { return nil }
+            guard let bytes = try await self.stream.nextBytes() else { return nil }
             return try Self.decode(bytes, code: self.stream.decodeFailureCode)
         }
 
@@ -90,10 +87,10 @@ public struct RPCMessageStream<Message: WireMessage>: AsyncSequence, Sendable {
     /// Exactly one message, then the end: what unary and server-streaming requests and unary and client-streaming
     /// responses are. None or a second one is INTERNAL (docs/PROTOCOL.md §4: a wrong message count).
     public func single() async throws -> Message {
-        guard let first = try await self.receive() else {
+        guard let first = try await self.nextBytes() else {
             throw RPCError(code: .internal, message: "expected one \(Message.protoMessageName), got none")
         }
-        guard try await self.receive() == nil else {
+        guard try await self.nextBytes() == nil else {
             throw RPCError(code: .internal, message: "expected one \(Message.protoMessageName), got more")
         }
         return try AsyncIterator.decode(first, code: self.decodeFailureCode)
@@ -125,5 +122,29 @@ public struct RPCMessageWriter<Message: WireMessage>: Sendable {
             )
         }
         return message.serializedBytes()
+    }
+}
+
+/// A batch of received messages being handed out, shared by every copy of one stream. Locked, though a call has one
+/// reader at a time: the stream is `Sendable`, and the lock is uncontended.
+final class TakenMessages: Sendable {
+    private let state = Mutex<(messages: [[UInt8]], next: Int)>(([], 0))
+
+    /// The next message of the batch, if any is left.
+    func pop() -> [UInt8]? {
+        self.state.withLock { state in
+            guard state.next < state.messages.count else { return nil }
+            let message = state.messages[state.next]
+            state.messages[state.next] = []
+            state.next += 1
+            return message
+        }
+    }
+
+    /// Keeps `batch` after its first message, which it returns (nil for an empty batch: the end of the stream).
+    func keep(_ batch: [[UInt8]]) -> [UInt8]? {
+        guard let first = batch.first else { return nil }
+        self.state.withLock { $0 = (batch, 1) }
+        return first
     }
 }
