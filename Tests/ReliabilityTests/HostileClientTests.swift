@@ -83,7 +83,9 @@ import VigilTesting
             let line = lines.first { $0.hasPrefix("\(attack):") }
             #expect(line?.hasSuffix(": PASS") == true, "\(attack): \(line ?? "no result line")")
         }
-        #expect(elapsed < .seconds(90), "the hostile run took \(elapsed)")
+        // A guard against a hang, not a speed test: about 30 s alone, 109 s once under the whole suite's load on
+        // this machine's 2 cores (clean-clone CI, every attack PASS), where the bound was 90 s.
+        #expect(elapsed < .seconds(240), "the hostile run took \(elapsed)")
         #expect(process.isRunning, "vigild died under attack")
 
         // And it still shuts down cleanly.
