@@ -52,7 +52,8 @@ struct EchoBenchmark {
 
     init(_ options: CommandLineOptions) throws(UsageError) {
         try options.rejectUnknown(ServerOptions.names.union([
-            "connections", "concurrency", "duration", "warmup", "message-size", "mode", "json", "total-bytes", "send-batch",
+            "connections", "concurrency", "duration", "warmup", "message-size", "mode", "json", "total-bytes",
+            "send-batch",
         ]))
         self.server = try ServerOptions(options)
         self.connections = try options.int("connections", default: 1, range: 1...10_000)

@@ -61,6 +61,17 @@ struct BatchedMessageTests {
         return numbers.map { TestMessage(UInt64($0), payload: payload).serializedBytes() }
     }
 
+    /// Sends `messages` in one batch, half-closes, and waits until the server has queued them all, unread: the
+    /// handler's next read then takes every one.
+    static func sendAll(_ messages: [[UInt8]], on call: any ClientCall, queuedAt transport: InProcessTransport)
+        async throws
+    {
+        try await call.send(contentsOf: messages)
+        try await call.closeSend()
+        let queued = messages.reduce(0) { $0 + $1.count }
+        try await eventually("every request queued at the server") { transport.serverBufferedRequestBytes >= queued }
+    }
+
     @Test("messages sent in batches arrive in order, each its own message, past the stream window")
     func batchedSendInOrder() async throws {
         var settings = ConnectionSettings()
@@ -102,13 +113,7 @@ struct BatchedMessageTests {
             self.stage.update { $0 = 0 }
             let call = try await transport.makeCall(Self.takeOne, metadata: Metadata(), deadline: .now + .seconds(20))
             defer { call.finish() }
-            let messages = Self.encoded(1...15, payloadBytes: 1_000)
-            try await call.send(contentsOf: messages)
-            try await call.closeSend()
-            let queued = messages.reduce(0) { $0 + $1.count }
-            try await eventually("round \(round): every request queued at the server") {
-                transport.serverBufferedRequestBytes >= queued
-            }
+            try await Self.sendAll(Self.encoded(1...15, payloadBytes: 1_000), on: call, queuedAt: transport)
             self.stage.update { $0 = 1 }
             try await eventually("round \(round): the handler's one read took every request") {
                 transport.serverBufferedRequestBytes == 0
@@ -125,11 +130,7 @@ struct BatchedMessageTests {
         let transport = InProcessTransport(router: self.router())
         let call = try await transport.makeCall(Self.firstThenRest, metadata: Metadata(), deadline: .now + .seconds(20))
         defer { call.finish() }
-        let messages = Self.encoded(1...20, payloadBytes: 100)
-        try await call.send(contentsOf: messages)
-        try await call.closeSend()
-        let queued = messages.reduce(0) { $0 + $1.count }
-        try await eventually("every request queued at the server") { transport.serverBufferedRequestBytes >= queued }
+        try await Self.sendAll(Self.encoded(1...20, payloadBytes: 100), on: call, queuedAt: transport)
         self.stage.update { $0 = 1 }
         let response = try #require(try await call.receive())
         #expect(try TestMessage(serializedBytes: response).number == 20)

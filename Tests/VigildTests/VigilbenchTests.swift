@@ -23,7 +23,7 @@ import VigilTesting
         (object[key] as? NSNumber)?.doubleValue ?? -1
     }
 
-    @Test("echo (unary, sink, batched sink, 500 connections at once) and connections run against vigild and report positive figures")
+    @Test("echo (unary, sink, batched sink, 500 connections) and connections report positive figures from vigild")
     func echoAndConnections() async throws {
         let directory = try TemporaryDirectory(prefix: "vigilbench")
         let (process, port, _) = try await VigildServeTests.start(in: directory)
