@@ -114,6 +114,8 @@ def main() -> None:
         "bare-frames": b"\x00" + split_message,
         "ingest": b"\x00" + frame(1, HEADERS, stream=1) + data_message(1, golden("IngestEventsRequest@batch")),
         "settings-ack-ping": b"\x03" + preface + frame(7) + frame(5, b"\x00" * 8, 1),
+        "packed": b"\x00" + frame(1, HEADERS, stream=1) + frame(0, b"".join(
+            struct.pack(">I", len(m)) + m for m in [golden("EchoRequest"), b"", b"abc"]), 0x08 | 0x01, 1),
     }
     write("frame-decoder", frames)
 

@@ -89,6 +89,31 @@ struct BatchedMessageTests {
         #expect(try TestMessage(serializedBytes: response).number == 400)
     }
 
+    @Test("a batch mixing small messages, empty ones and ones larger than a frame or the window arrives in order")
+    func mixedSizesInOrder() async throws {
+        var settings = ConnectionSettings()
+        settings.maxFrameSize = 16_384
+        let transport = InProcessTransport(router: self.router(), serverSettings: settings)
+        let call = try await transport.makeCall(Self.sum, metadata: Metadata(), deadline: .now + .seconds(60))
+        defer { call.finish() }
+        // Small ones share PACKED frames. Every seventh is larger than a frame (and than half the window, where
+        // credit is returned in batches), and goes alone after the pack before it; a few are larger than the
+        // stream window (64 KiB), and go as credit arrives.
+        var generator = SplitMix64(seed: 7)
+        let messages = (1...300).map { number in
+            let large = number % 50 == 25 ? 70_000 : 20_000 + Int(generator.next() % 20_000)
+            let size = number % 7 == 0 || number % 50 == 25 ? large : Int(generator.next() % 600)
+            return TestMessage(UInt64(number), payload: [UInt8](repeating: UInt8(number % 251), count: size))
+                .serializedBytes()
+        }
+        for start in stride(from: 0, to: messages.count, by: 50) {
+            try await call.send(contentsOf: Array(messages[start..<start + 50]))
+        }
+        try await call.closeSend()
+        let response = try #require(try await call.receive())
+        #expect(try TestMessage(serializedBytes: response).number == 300)
+    }
+
     @Test("a batch of none sends nothing and the call goes on")
     func emptyBatch() async throws {
         let transport = InProcessTransport(router: self.router())

@@ -111,6 +111,33 @@ struct ConnectionStateMachineTests {
         #expect(machine.windows(of: StreamID(1))?.receive == 65_536 - 20_004 + 40_004)
     }
 
+    @Test("a message over half the window is credited as it arrives: batched credit cannot starve it")
+    func halfWindowMessageIsNotHeld() {
+        var machine = Self.server()
+        _ = Self.open(&machine, 1)
+        // 30,004 bytes read and owed, under the 32,768 that sends an update: the sender has 35,532 left.
+        _ = machine.receive(.data(StreamID(1), .message(Array(repeating: 0, count: 30_000))))
+        #expect(machine.consumed(30_004, on: StreamID(1)).isEmpty)
+        // A 36,004-byte message cannot fit that; had its first frame waited for the whole message to be read, no
+        // credit would ever come back. Credited on arrival, it brings the owed credit over the threshold.
+        let action = machine.receive(.data(StreamID(1), DataFrame(messageLength: 36_000, bytes: Array(repeating: 0, count: 16_380))))
+        #expect(action.frames.contains(.windowUpdate(StreamID(1), increment: 46_388)))
+    }
+
+    @Test("a PACKED frame's messages are one event, charged to both windows and credited as each is read")
+    func packedCredit() {
+        var machine = Self.server()
+        _ = Self.open(&machine, 1)
+        let messages = Array(repeating: Array(repeating: UInt8(1), count: 996), count: 40)
+        let action = machine.receive(.data(StreamID(1), .packed(messages)))
+        #expect(action.events == [.messages(StreamID(1), messages, endStream: false)])
+        #expect(machine.windows(of: StreamID(1))?.receive == 65_536 - 40_000)
+        #expect(machine.connectionReceiveWindow == ConnectionSettings.defaults.initialConnectionWindow - 40_000)
+        for _ in 0..<32 { #expect(machine.consumed(1_000, on: StreamID(1)).isEmpty) }
+        let frames = machine.consumed(1_000, on: StreamID(1))
+        #expect(frames.contains(.windowUpdate(StreamID(1), increment: 33_000)))
+    }
+
     @Test("the connection send window limits every stream and reopens with WINDOW_UPDATE on stream 0")
     func connectionSendWindow() throws {
         var peer = ConnectionSettings()

@@ -165,6 +165,42 @@ let malformedCases: [MalformedCase] = [
         consequence: frameSizeError
     ),
     MalformedCase(
+        name: "PACKED DATA with BEGIN_MESSAGE",
+        bytes: rawFrame(type: 0, flags: 0x0C, stream: 1, [0, 0, 0, 1, 9]),
+        code: .invalidFlags,
+        consequence: protocolError
+    ),
+    MalformedCase(
+        name: "PACKED DATA with END_MESSAGE",
+        bytes: rawFrame(type: 0, flags: 0x0A, stream: 1, [0, 0, 0, 1, 9]),
+        code: .invalidFlags,
+        consequence: protocolError
+    ),
+    MalformedCase(
+        name: "PACKED DATA without a message",
+        bytes: rawFrame(type: 0, flags: 0x09, stream: 1),
+        code: .messageLengthMismatch,
+        consequence: protocolError
+    ),
+    MalformedCase(
+        name: "PACKED DATA ending inside a length prefix",
+        bytes: rawFrame(type: 0, flags: 0x08, stream: 1, [0, 0, 0, 1, 9, 0, 0]),
+        code: .messageLengthMismatch,
+        consequence: protocolError
+    ),
+    MalformedCase(
+        name: "PACKED DATA whose last message is longer than what is left",
+        bytes: rawFrame(type: 0, flags: 0x08, stream: 1, [0, 0, 0, 1, 9, 0, 0, 0, 3, 1, 2]),
+        code: .messageLengthMismatch,
+        consequence: protocolError
+    ),
+    MalformedCase(
+        name: "PACKED DATA with a message above max message bytes",
+        bytes: rawFrame(type: 0, flags: 0x08, stream: 7, [0, 0, 0, 1, 9, 0, 0x40, 0, 1, 9]),
+        code: .messageTooLarge,
+        consequence: .endStream(StreamID(7), .resourceExhausted)
+    ),
+    MalformedCase(
         name: "WINDOW_UPDATE of 0",
         bytes: rawFrame(type: 4, stream: 1, [0, 0, 0, 0]),
         code: .zeroWindowIncrement,

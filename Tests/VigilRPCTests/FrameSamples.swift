@@ -39,6 +39,8 @@ enum FrameSamples {
             .data(Self.stream1, DataFrame(bytes: [4, 5, 6, 7])),
             .data(Self.stream1, DataFrame(bytes: [8, 9, 10], endMessage: true, endStream: true)),
             .data(Self.stream3, .endOfStream),
+            .data(Self.stream3, .packed([[1, 2], [], [3, 4, 5]])),
+            .data(Self.stream3, .packed([[9]], endStream: true)),
             .trailers(Self.stream1, CallTrailers(status: .ok)),
             .trailers(
                 Self.stream3,

@@ -76,6 +76,13 @@ struct StreamStateMachineTests {
             ),
             ("continuation with no message", [Frame.data(sid, DataFrame(bytes: [1]))], "connection"),
             (
+                "PACKED inside a message",
+                [Frame.data(sid, DataFrame(messageLength: 9, bytes: [1])), .data(sid, .packed([[2], [3]]))],
+                "connection"
+            ),
+            ("DATA after a PACKED END_STREAM", [Frame.data(sid, .packed([[1]], endStream: true)), .data(sid, .packed([[2]]))], "stream"),
+            ("PACKED beyond the window", [Frame.data(sid, .packed([Array(repeating: 0, count: 65_528), [1]]))], "connection"),
+            (
                 "message longer than its prefix",
                 [
                     Frame.data(sid, DataFrame(messageLength: 2, bytes: [1])),
@@ -111,6 +118,21 @@ struct StreamStateMachineTests {
         default:
             Issue.record("\(name): got \(last)")
         }
+    }
+
+    @Test("a PACKED frame delivers its messages in order, costs its payload and may half-close")
+    func packedMessages() throws {
+        var machine = Self.server()
+        _ = machine.receive(.headers(Self.id, Self.call, endStream: false))
+        #expect(machine.receive(.data(Self.id, .packed([[1, 2], [], [3]]))) == .messages([[1, 2], [], [3]], endStream: false))
+        #expect(machine.receiveWindow == 65_536 - 15)
+        #expect(machine.receive(.data(Self.id, .message([4]))) == .message([4], flowControlledBytes: 5, endStream: false))
+        #expect(machine.receive(.data(Self.id, .packed([[5], [6]], endStream: true))) == .messages([[5], [6]], endStream: true))
+        #expect(!machine.peerCanSendData)
+
+        var client = try Self.client()
+        try client.send(.data(Self.id, .packed([Array(repeating: 0, count: 100), [1]])))
+        #expect(client.sendWindow == 65_536 - 109)
     }
 
     @Test("a server refuses DATA before HEADERS as a connection error")
@@ -164,6 +186,8 @@ struct StreamStateMachineTests {
                 case .connectionError: break
                 case .message(_, let cost, _):
                     if generator.next() % 2 == 0 { _ = machine.consumed(cost) }
+                case .messages(let messages, _):
+                    if generator.next() % 2 == 0 { _ = machine.consumed(messages.reduce(0) { $0 + $1.count + 4 }) }
                 default: break
                 }
                 if machine.isClosed, closedAt == nil { closedAt = step }
@@ -192,7 +216,7 @@ struct StreamStateMachineTests {
         case 4: return .windowUpdate(Self.id, increment: UInt32(1 + generator.next() % 0x7FFF_FFFF))
         case 5: return .trailers(Self.id, CallTrailers(status: .ok))
         case 6: return .reset(Self.id, .cancelled)
-        case 7: return .data(Self.id, .endOfStream)
+        case 7: return .data(Self.id, generator.next() % 2 == 0 ? .endOfStream : .packed([bytes, bytes], endStream: end))
         default: return .windowUpdate(Self.id, increment: UInt32(1 + generator.next() % 100))
         }
     }

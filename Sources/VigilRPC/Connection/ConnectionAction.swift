@@ -32,6 +32,8 @@ public enum ConnectionEvent: Sendable, Hashable {
     /// application has taken the message (earlier frames of a long message were credited on arrival, so a message
     /// larger than the window cannot deadlock).
     case message(StreamID, [UInt8], credit: Int, endStream: Bool)
+    /// Whole messages from one PACKED frame, in order: each owes its length plus 4 bytes of credit, as `message`.
+    case messages(StreamID, [[UInt8]], endStream: Bool)
     /// The peer half-closed without a message in the frame.
     case endOfStream(StreamID)
     /// The stream is over; it ends exactly once, and its id is never reported again.

@@ -16,7 +16,7 @@ extension ConnectionStateMachine {
             return .controlFrame
         case .data(_, let data):
             // Nothing to deliver and no half-close: a frame that exists only to be processed.
-            return data.bytes.isEmpty && data.messageLength == nil && !data.endStream ? .controlFrame : nil
+            return data.flowControlledLength == 0 && !data.endStream ? .controlFrame : nil
         case .windowUpdate(let id, let increment) where id.isConnection:
             // A peer credits back what it consumed, so the window never exceeds its initial size; more is a gift
             // that costs us a pass over every waiting stream.

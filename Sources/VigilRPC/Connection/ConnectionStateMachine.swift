@@ -35,8 +35,9 @@ public struct ConnectionStateMachine: Sendable {
     /// Connection credit consumed and not yet returned (batched like stream credit).
     var pendingConnectionCredit = 0
     /// Per stream, flow-controlled bytes of the message being reassembled, owed back once it is read. A message
-    /// too large for the stream window is credited as it arrives instead (else it could never complete), so what a
-    /// stream buffers is bounded by its window plus one such message, itself bounded by `max_message_bytes`.
+    /// larger than half the stream window is credited as it arrives instead (else, with up to half the window read
+    /// and not yet credited, it could never complete: `StreamStateMachine.largestHeldMessage`), so what a stream
+    /// buffers is bounded by its window plus one such message, itself bounded by `max_message_bytes`.
     var partialCredit: [StreamID: Int] = [:]
     var largeMessage: Set<StreamID> = []
     /// Per stream, credit of whole messages delivered to the application and not yet `consumed`. While it is
@@ -274,8 +275,10 @@ public struct ConnectionStateMachine: Sendable {
             // window (a message's first frame needs room for its 4-byte prefix), so every credit may unblock it.
             action.events.append(.writable(id))
         }
-        if case .data(_, let data) = frame, let length = data.messageLength {
-            if Int(length) + 4 > stream.initialReceiveWindow {
+        if case .data(_, let data) = frame, data.isPacked {
+            self.largeMessage.remove(id)
+        } else if case .data(_, let data) = frame, let length = data.messageLength {
+            if Int(length) + 4 > stream.largestHeldMessage {
                 self.largeMessage.insert(id)
             } else {
                 self.largeMessage.remove(id)
@@ -301,6 +304,11 @@ public struct ConnectionStateMachine: Sendable {
             let credit = cost + (self.partialCredit.removeValue(forKey: id) ?? 0)
             self.unreadCredit[id, default: 0] += credit
             action.events.append(.message(id, bytes, credit: credit, endStream: endStream))
+            owed = 0
+        case .messages(let messages, let endStream):
+            // A PACKED frame follows no partial message, so it owes exactly its messages' own credit.
+            self.unreadCredit[id, default: 0] += cost
+            action.events.append(.messages(id, messages, endStream: endStream))
             owed = 0
         case .endOfStream:
             action.events.append(.endOfStream(id))

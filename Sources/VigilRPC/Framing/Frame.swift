@@ -53,7 +53,9 @@ public enum Frame: Sendable, Hashable {
 }
 
 /// The payload of a DATA frame. A message is one or more DATA frames: the first has `messageLength` (written as a
-/// 4-byte prefix), the last has `endMessage`; one frame can be both.
+/// 4-byte prefix), the last has `endMessage`; one frame can be both. Or the frame is PACKED: several whole messages,
+/// each with its own prefix, so a sender of many small messages pays one frame (one header, one pass through both
+/// connection state machines) for all of them, as gRPC's messages share HTTP/2 DATA frames.
 public struct DataFrame: Sendable, Hashable {
     /// The whole message's length, on the frame that begins it (BEGIN_MESSAGE); nil on continuation frames.
     public var messageLength: UInt32?
@@ -63,6 +65,10 @@ public struct DataFrame: Sendable, Hashable {
     public var endMessage: Bool
     /// The sender sends nothing more on the stream (END_STREAM).
     public var endStream: Bool
+    /// PACKED: the whole messages this frame carries (then `messageLength`, `bytes` and `endMessage` are unused).
+    public private(set) var packedMessages: [[UInt8]] = []
+    /// Their wire length, prefixes included.
+    private var packedLength = 0
 
     public init(messageLength: UInt32? = nil, bytes: [UInt8] = [], endMessage: Bool = false, endStream: Bool = false) {
         self.messageLength = messageLength
@@ -76,16 +82,32 @@ public struct DataFrame: Sendable, Hashable {
         DataFrame(messageLength: UInt32(clamping: bytes.count), bytes: bytes, endMessage: true, endStream: endStream)
     }
 
+    /// Whole messages in one PACKED frame; `messages` must not be empty.
+    public static func packed(_ messages: [[UInt8]], endStream: Bool = false) -> DataFrame {
+        precondition(!messages.isEmpty, "a PACKED frame carries at least one message")
+        var frame = DataFrame(endStream: endStream)
+        frame.packedMessages = messages
+        frame.packedLength = messages.reduce(0) { $0 + $1.count + 4 }
+        return frame
+    }
+
     /// The client's half-close with no message: an empty frame with END_STREAM.
     public static let endOfStream = DataFrame(endStream: true)
 
-    /// The payload length, prefix included: what this frame costs in flow-control windows.
-    public var flowControlledLength: Int { self.bytes.count + (self.messageLength == nil ? 0 : 4) }
+    /// True for a PACKED frame.
+    public var isPacked: Bool { !self.packedMessages.isEmpty }
+
+    /// The payload length, prefixes included: what this frame costs in flow-control windows.
+    public var flowControlledLength: Int {
+        if self.isPacked { return self.packedLength }
+        return self.bytes.count + (self.messageLength == nil ? 0 : 4)
+    }
 
     /// The header flags this frame is written with.
     public var flags: FrameFlags {
         var flags: FrameFlags = []
         if self.endStream { flags.insert(.endStream) }
+        if self.isPacked { return flags.union(.packed) }
         if self.endMessage { flags.insert(.endMessage) }
         if self.messageLength != nil { flags.insert(.beginMessage) }
         return flags

@@ -72,6 +72,7 @@ extension FrameDecoder {
     func decodeData(_ header: Header, _ payload: ArraySlice<UInt8>) throws(FrameError) -> DataFrame {
         let endMessage = header.flags.contains(.endMessage)
         let endStream = header.flags.contains(.endStream)
+        if header.flags.contains(.packed) { return try self.decodePacked(header, payload, endStream: endStream) }
         guard header.flags.contains(.beginMessage) else {
             return DataFrame(bytes: Array(payload), endMessage: endMessage, endStream: endStream)
         }
@@ -102,6 +103,44 @@ extension FrameDecoder {
             )
         }
         return DataFrame(messageLength: length, bytes: Array(chunk), endMessage: endMessage, endStream: endStream)
+    }
+
+    /// PACKED DATA: whole messages, each with its prefix, filling the payload exactly. Every prefix is checked
+    /// against our max message bytes; one over it refuses the whole frame, ending the stream as a long prefix does.
+    func decodePacked(_ header: Header, _ payload: ArraySlice<UInt8>, endStream: Bool) throws(FrameError)
+        -> DataFrame
+    {
+        guard !header.flags.contains(.beginMessage), !header.flags.contains(.endMessage) else {
+            throw FrameError.connection(
+                .invalidFlags, .protocolError, "PACKED DATA on \(header.stream) with BEGIN_MESSAGE or END_MESSAGE")
+        }
+        var messages: [[UInt8]] = []
+        var rest = payload
+        repeat {
+            guard rest.count >= 4 else {
+                throw FrameError.connection(
+                    .messageLengthMismatch, .protocolError,
+                    "PACKED DATA on \(header.stream) ends inside a length prefix (\(rest.count) of 4 bytes)")
+            }
+            let length = Int(Self.readBigEndian(rest, 4))
+            guard length <= self.settings.maxMessageBytes else {
+                throw FrameError(
+                    .messageTooLarge,
+                    .endStream(header.stream, .resourceExhausted),
+                    "message of \(length) bytes exceeds max message bytes \(self.settings.maxMessageBytes)",
+                    flowControlledBytes: header.length
+                )
+            }
+            guard length <= rest.count - 4 else {
+                throw FrameError.connection(
+                    .messageLengthMismatch, .protocolError,
+                    "PACKED DATA on \(header.stream) declares a \(length)-byte message with \(rest.count - 4) bytes left")
+            }
+            let start = rest.startIndex + 4
+            messages.append(Array(rest[start..<start + length]))
+            rest = rest[(start + length)...]
+        } while !rest.isEmpty
+        return .packed(messages, endStream: endStream)
     }
 
     /// HEADERS and TRAILERS above our max header bytes end their stream with RESOURCE_EXHAUSTED; the connection is

@@ -72,6 +72,11 @@ public struct FrameEncoder: Sendable {
         case .empty: break
         case .fixed32(let value): Self.appendBigEndian(UInt64(value), byteCount: 4, &bytes)
         case .fixed64(let value): Self.appendBigEndian(value, byteCount: 8, &bytes)
+        case .data(let data) where data.isPacked:
+            for message in data.packedMessages {
+                Self.appendBigEndian(UInt64(message.count), byteCount: 4, &bytes)
+                bytes.append(contentsOf: message)
+            }
         case .data(let data):
             if let length = data.messageLength { Self.appendBigEndian(UInt64(length), byteCount: 4, &bytes) }
             bytes.append(contentsOf: data.bytes)
@@ -128,6 +133,14 @@ public struct FrameEncoder: Sendable {
     static func payload(of frame: Frame) throws(FrameError) -> Payload {
         switch frame {
         case .headers(_, let headers, _): return .headers(headers.payload)
+        case .data(let stream, let data) where data.isPacked:
+            // Each message fits its prefix (it is under the frame size), so only the other fields can contradict.
+            guard data.messageLength == nil, data.bytes.isEmpty, !data.endMessage else {
+                throw FrameError(
+                    .messageLengthMismatch, .endStream(stream, .internal),
+                    "PACKED DATA also carries a message length, bytes or END_MESSAGE")
+            }
+            return .data(data)
         case .data(let stream, let data):
             if let length = data.messageLength {
                 let fits = data.endMessage ? data.bytes.count == Int(length) : data.bytes.count <= Int(length)

@@ -38,7 +38,7 @@ public struct FrameType: Sendable, Hashable, CustomStringConvertible {
     /// The flag bits this type defines; any other bit set is a protocol error.
     public var definedFlags: FrameFlags {
         switch self {
-        case .data: [.endStream, .endMessage, .beginMessage]
+        case .data: [.endStream, .endMessage, .beginMessage, .packed]
         case .headers: [.endStream]
         case .ping, .settings: [.ack]
         default: []
@@ -95,4 +95,7 @@ public struct FrameFlags: OptionSet, Sendable, Hashable {
     public static let endMessage = FrameFlags(rawValue: 0x02)
     /// DATA: this frame starts a message; its payload begins with the 4-byte message length.
     public static let beginMessage = FrameFlags(rawValue: 0x04)
+    /// DATA: the payload is one or more whole messages, each with its own 4-byte length prefix (never with
+    /// BEGIN_MESSAGE or END_MESSAGE).
+    public static let packed = FrameFlags(rawValue: 0x08)
 }

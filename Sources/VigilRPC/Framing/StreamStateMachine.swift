@@ -21,6 +21,8 @@ public struct StreamStateMachine: Sendable {
         case headers(CallHeaders, endStream: Bool)
         /// A whole message. Credit `flowControlledBytes` back with `consumed(_:)` once the application has taken it.
         case message([UInt8], flowControlledBytes: Int, endStream: Bool)
+        /// Whole messages from one PACKED frame, in order; each owes its length plus 4 bytes of credit.
+        case messages([[UInt8]], endStream: Bool)
         /// The peer half-closed without a message in the frame.
         case endOfStream
         /// The server ended the call (client only). The stream is closed.
@@ -67,6 +69,11 @@ public struct StreamStateMachine: Sendable {
     /// Bytes the application consumed and we have not yet credited back.
     var pendingCredit = 0
     let initialReceiveWindow: Int
+
+    /// The largest message (prefix included) whose frames may wait, uncredited, until the whole message is read.
+    /// Credit goes back in batches of half the window, so up to half of it may be read and not yet credited; a
+    /// larger message could then never get the credit to finish, and its frames are credited as they arrive.
+    var largestHeldMessage: Int { self.initialReceiveWindow - self.initialReceiveWindow / 2 }
 
     /// A stream as it starts: for a server, when the client's HEADERS arrives (pass it to `receive` next); for a
     /// client, before it sends its HEADERS (pass them to `send`). Windows start at our and the peer's
@@ -142,6 +149,13 @@ public struct StreamStateMachine: Sendable {
         }
         self.inbound = .open(headersSeen: self.role == .server || self.inboundHeadersSeen, dataSeen: true)
 
+        if data.isPacked {
+            guard self.assembly == nil else {
+                return .connectionError(.protocolError, "PACKED DATA inside a message on \(self.id)")
+            }
+            if data.endStream { self.inbound = .halfClosed }
+            return .messages(data.packedMessages, endStream: data.endStream)
+        }
         var completed: [UInt8]?
         if let length = data.messageLength {
             guard self.assembly == nil else {

@@ -133,8 +133,8 @@ extension InProcessEndpoint {
     }
 
     /// The batch form of the single message's `sendWithoutWaiting`: frames messages from the front of `messages`
-    /// while each has credit for all of it. Returns how many were taken and whether the last one taken is still
-    /// pending (its frames did not all go out).
+    /// while each has credit for all of it, packing consecutive messages that fit one frame into PACKED frames.
+    /// Returns how many were taken and whether the last one taken is still pending (its frames did not all go out).
     private func sendWithoutWaiting(_ messages: ArraySlice<[UInt8]>, on id: StreamID) -> (Int, pending: Bool) {
         guard !Task.isCancelled else { return (0, false) }
         return self.withState { state, effects in
@@ -142,15 +142,25 @@ extension InProcessEndpoint {
                 return (0, false)
             }
             var frames: [Frame] = []
+            var pack = MessagePack()
             var taken = 0
             for message in messages {
-                guard state.machine.canSendData(on: id), state.machine.sendableBytes(on: id) >= message.count + 4
+                let cost = message.count + 4
+                guard state.machine.canSendData(on: id), state.machine.sendableBytes(on: id) - pack.cost >= cost
                 else { break }
+                taken += 1
+                let maxFrameSize = state.encoder.maxFrameSize
+                if cost <= maxFrameSize {
+                    if pack.cost + cost > maxFrameSize { pack.frame(on: id, &state.machine, into: &frames) }
+                    pack.append(message)
+                    continue
+                }
+                pack.frame(on: id, &state.machine, into: &frames)
                 call.pending = OutboundMessage(message: message, endStream: false)
                 self.frame(id, &state, &effects, into: &frames)
-                taken += 1
                 if call.pending != nil { break }
             }
+            pack.frame(on: id, &state.machine, into: &frames)
             self.write(frames, &state)
             return (taken, call.pending != nil)
         }
@@ -358,5 +368,31 @@ extension InProcessEndpoint {
             let action = state.machine.goAway(.noError, message: "shutting down")
             self.apply(action, &state, &effects)
         }
+    }
+}
+
+/// Whole messages gathered for one DATA frame: one message goes as an ordinary frame, several as a PACKED one. The
+/// gatherer checked credit and frame size for each; `sendData` checks both again.
+struct MessagePack {
+    private var messages: [[UInt8]] = []
+    /// Flow-controlled bytes of the gathered messages, prefixes included.
+    private(set) var cost = 0
+
+    mutating func append(_ message: [UInt8]) {
+        self.messages.append(message)
+        self.cost += message.count + 4
+    }
+
+    /// Appends the frame for what was gathered (if anything) and starts over.
+    mutating func frame(on id: StreamID, _ machine: inout ConnectionStateMachine, into frames: inout [Frame]) {
+        guard !self.messages.isEmpty else { return }
+        let data = self.messages.count == 1 ? DataFrame.message(self.messages[0]) : DataFrame.packed(self.messages)
+        self.messages.removeAll(keepingCapacity: true)
+        self.cost = 0
+        // Cannot fail: credit and frame size were checked message by message.
+        guard let frame = try? machine.sendData(data, on: id) else {
+            return assertionFailure("a gathered frame was refused")
+        }
+        frames.append(frame)
     }
 }

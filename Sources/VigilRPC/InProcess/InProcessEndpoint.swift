@@ -130,6 +130,8 @@ final class InProcessEndpoint: Sendable {
                 break
             case .message(let id, let bytes, let credit, let endStream):
                 self.deliver(id, bytes, credit: credit, endStream: endStream, &state, &effects)
+            case .messages(let id, let messages, let endStream):
+                self.deliver(id, messages, endStream: endStream, &state, &effects)
             case .endOfStream(let id):
                 self.deliverEnd(id, &state, &effects)
             case .streamClosed(let id, let end):
@@ -175,6 +177,26 @@ final class InProcessEndpoint: Sendable {
         } else {
             call.inbound.append((bytes, credit))
         }
+    }
+
+    /// The messages of one PACKED frame: the first to a waiting reader, the rest queued, each with its own credit.
+    func deliver(
+        _ id: StreamID, _ messages: [[UInt8]], endStream: Bool, _ state: inout State, _ effects: inout Effects
+    ) {
+        guard let call = state.calls[id], !call.isEnded else {
+            let credit = messages.reduce(0) { $0 + $1.count + 4 }
+            self.write(state.machine.consumed(credit, on: id), &state)
+            return
+        }
+        if endStream { call.peerHalfClosed = true }
+        var rest = messages[...]
+        if let receiver = call.receiver, let first = rest.popFirst() {
+            call.receiver = nil
+            self.write(state.machine.consumed(first.count + 4, on: id), &state)
+            effects.receives.append((receiver, .success(first)))
+        }
+        call.inbound.reserveCapacity(call.inbound.count + rest.count)
+        for message in rest { call.inbound.append((message, message.count + 4)) }
     }
 
     func deliverEnd(_ id: StreamID, _ state: inout State, _ effects: inout Effects) {
