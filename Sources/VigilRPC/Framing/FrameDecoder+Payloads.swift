@@ -114,15 +114,20 @@ extension FrameDecoder {
             throw FrameError.connection(
                 .invalidFlags, .protocolError, "PACKED DATA on \(header.stream) with BEGIN_MESSAGE or END_MESSAGE")
         }
-        var messages: [[UInt8]] = []
-        var rest = payload
+        // Indices into the payload, not re-sliced per message: each slice would retain and release the buffer.
+        func length(at index: Int) -> Int {
+            Int(payload[index]) << 24 | Int(payload[index + 1]) << 16 | Int(payload[index + 2]) << 8
+                | Int(payload[index + 3])
+        }
+        var count = 0
+        var index = payload.startIndex
         repeat {
-            guard rest.count >= 4 else {
+            guard payload.endIndex - index >= 4 else {
                 throw FrameError.connection(
                     .messageLengthMismatch, .protocolError,
-                    "PACKED DATA on \(header.stream) ends inside a length prefix (\(rest.count) of 4 bytes)")
+                    "PACKED DATA on \(header.stream) ends inside a length prefix (\(payload.endIndex - index) of 4 bytes)")
             }
-            let length = Int(Self.readBigEndian(rest, 4))
+            let length = length(at: index)
             guard length <= self.settings.maxMessageBytes else {
                 throw FrameError(
                     .messageTooLarge,
@@ -131,15 +136,24 @@ extension FrameDecoder {
                     flowControlledBytes: header.length
                 )
             }
-            guard length <= rest.count - 4 else {
+            guard length <= payload.endIndex - index - 4 else {
                 throw FrameError.connection(
                     .messageLengthMismatch, .protocolError,
-                    "PACKED DATA on \(header.stream) declares a \(length)-byte message with \(rest.count - 4) bytes left")
+                    "PACKED DATA on \(header.stream) declares a \(length)-byte message with "
+                        + "\(payload.endIndex - index - 4) bytes left")
             }
-            let start = rest.startIndex + 4
-            messages.append(Array(rest[start..<start + length]))
-            rest = rest[(start + length)...]
-        } while !rest.isEmpty
+            index += 4 + length
+            count += 1
+        } while index < payload.endIndex
+        // Checked whole: now cut, into an array sized once.
+        var messages: [[UInt8]] = []
+        messages.reserveCapacity(count)
+        index = payload.startIndex
+        while index < payload.endIndex {
+            let end = index + 4 + length(at: index)
+            messages.append(Array(payload[(index + 4)..<end]))
+            index = end
+        }
         return .packed(messages, endStream: endStream)
     }
 

@@ -9,8 +9,7 @@
 final class CallBuffer: @unchecked Sendable {
     /// Messages received and not yet read, with the credit each still owes the peer. Bounded by the stream window
     /// (plus one message being reassembled), because credit is returned only as messages are read.
-    var inbound: [(bytes: [UInt8], credit: Int)] = []
-    var inboundHead = 0
+    var inbound = InboundQueue()
     /// Credit of the messages the reader took in its last batch (`receiveAvailable`), owed to the peer once the
     /// reader comes back for more: until then they count against the window as if still queued, so a reader that
     /// takes in batches holds no more than one that takes one at a time.
@@ -35,26 +34,59 @@ final class CallBuffer: @unchecked Sendable {
 
     var isEnded: Bool { self.finished || self.failure != nil }
 
-    var queuedCount: Int { self.inbound.count - self.inboundHead }
+    var queuedCount: Int { self.inbound.count }
 
-    func popMessage() -> (bytes: [UInt8], credit: Int)? {
-        guard self.inboundHead < self.inbound.count else { return nil }
-        let message = self.inbound[self.inboundHead]
-        self.inbound[self.inboundHead] = ([], 0)
-        self.inboundHead += 1
-        if self.inboundHead >= 64 && self.inboundHead * 2 >= self.inbound.count {
-            self.inbound.removeFirst(self.inboundHead)
-            self.inboundHead = 0
-        }
-        return message
-    }
+    func popMessage() -> (bytes: [UInt8], credit: Int)? { self.inbound.popFirst() }
 
     /// Takes every queued and held message's credit (the messages will never be read).
     func dropQueued() -> Int {
         var credit = self.heldCredit
         self.heldCredit = 0
-        while let message = self.popMessage() { credit += message.credit }
+        credit += self.inbound.takeAll().credit
         return credit
+    }
+}
+
+/// Received messages in arrival order, with their credit beside them (so the common batch read takes every
+/// message by swapping one array out, and sums credit without touching a message).
+struct InboundQueue {
+    private var messages: [[UInt8]] = []
+    private var credits: [Int] = []
+    private var head = 0
+
+    var count: Int { self.messages.count - self.head }
+
+    /// Bytes of the queued messages (prefixes not counted), for tests that wait until a peer's sends are queued.
+    var byteCount: Int { self.messages[self.head...].reduce(0) { $0 + $1.count } }
+
+    mutating func append(_ message: [UInt8], credit: Int) {
+        self.messages.append(message)
+        self.credits.append(credit)
+    }
+
+    mutating func popFirst() -> (bytes: [UInt8], credit: Int)? {
+        guard self.head < self.messages.count else { return nil }
+        var message: [UInt8] = []
+        swap(&message, &self.messages[self.head])
+        let credit = self.credits[self.head]
+        self.head += 1
+        if self.head >= 64 && self.head * 2 >= self.messages.count {
+            self.messages.removeFirst(self.head)
+            self.credits.removeFirst(self.head)
+            self.head = 0
+        }
+        return (message, credit)
+    }
+
+    /// Every queued message, in order, and their credit together.
+    mutating func takeAll() -> (messages: [[UInt8]], credit: Int) {
+        var messages: [[UInt8]] = []
+        swap(&messages, &self.messages)
+        let credit = self.credits[self.head...].reduce(0, +)
+        if self.head > 0 { messages.removeFirst(self.head) }
+        self.credits.removeAll(keepingCapacity: true)
+        self.head = 0
+        return (messages, credit)
     }
 }
 

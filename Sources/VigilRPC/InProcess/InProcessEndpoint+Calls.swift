@@ -237,11 +237,7 @@ extension InProcessEndpoint {
             call.heldCredit = 0
             var messages: [[UInt8]] = []
             if !call.failedLocally, call.receiver == nil, call.queuedCount > 0 {
-                messages.reserveCapacity(call.queuedCount)
-                while let message = call.popMessage() {
-                    messages.append(message.bytes)
-                    call.heldCredit += message.credit
-                }
+                (messages, call.heldCredit) = call.inbound.takeAll()
             }
             self.write(state.machine.consumed(credit, on: id), &state)
             return messages

@@ -175,7 +175,7 @@ final class InProcessEndpoint: Sendable {
             self.write(state.machine.consumed(credit, on: id), &state)
             effects.receives.append((receiver, .success(bytes)))
         } else {
-            call.inbound.append((bytes, credit))
+            call.inbound.append(bytes, credit: credit)
         }
     }
 
@@ -195,8 +195,7 @@ final class InProcessEndpoint: Sendable {
             self.write(state.machine.consumed(first.count + 4, on: id), &state)
             effects.receives.append((receiver, .success(first)))
         }
-        call.inbound.reserveCapacity(call.inbound.count + rest.count)
-        for message in rest { call.inbound.append((message, message.count + 4)) }
+        for message in rest { call.inbound.append(message, credit: message.count + 4) }
     }
 
     func deliverEnd(_ id: StreamID, _ state: inout State, _ effects: inout Effects) {

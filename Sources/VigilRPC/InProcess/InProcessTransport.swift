@@ -56,7 +56,7 @@ public final class InProcessTransport: RPCClient {
     public var serverBufferedRequestBytes: Int {
         self.server.core.state.withLock { state in
             state.calls.values.reduce(0) { total, call in
-                total + call.inbound[call.inboundHead...].reduce(0) { $0 + $1.bytes.count }
+                total + call.inbound.byteCount
             }
         }
     }

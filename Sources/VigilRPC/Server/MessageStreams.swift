@@ -134,8 +134,8 @@ final class TakenMessages: Sendable {
     func pop() -> [UInt8]? {
         self.state.withLock { state in
             guard state.next < state.messages.count else { return nil }
-            let message = state.messages[state.next]
-            state.messages[state.next] = []
+            var message: [UInt8] = []
+            swap(&message, &state.messages[state.next])
             state.next += 1
             return message
         }

@@ -115,7 +115,7 @@ public final class RPCEndpoint: RPCClient, Sendable {
     public var bufferedInboundBytes: Int {
         self.core.state.withLock { state in
             state.calls.values.reduce(state.decoder.bufferedByteCount) { total, call in
-                total + call.inbound[call.inboundHead...].reduce(0) { $0 + $1.bytes.count }
+                total + call.inbound.byteCount
             }
         }
     }
