@@ -25,10 +25,11 @@ let package = Package(
         // C system libraries.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CMalloc"),
 
         // Layers, bottom up.
         .target(name: "VigilWire", swiftSettings: settings),
-        .target(name: "VigilPOSIX", swiftSettings: settings),
+        .target(name: "VigilPOSIX", dependencies: ["CMalloc"], swiftSettings: settings),
         // Async functions without isolation run on their caller's executor instead of hopping to the generic one:
         // each hop of a handler task looks its executor preference up under the task's status lock (9 % of the
         // server's CPU in a 128-byte sink). Code that must leave the caller's executor says `@concurrent`.

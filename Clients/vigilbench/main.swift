@@ -1,5 +1,6 @@
 // vigilbench: Vigil's load-test tool. Subcommands measure one thing each and print medians of several runs.
 import Foundation
+import VigilPOSIX
 
 let usage = """
     usage: vigilbench COMMAND [OPTIONS]
@@ -16,6 +17,8 @@ let usage = """
     Run `vigilbench COMMAND --help` for the options of a command.
     """
 
+// As vigild: the client's read turns and frames reuse heap buffers instead of mapping fresh pages each time.
+MemoryAllocator.keepBuffersInHeap()
 let arguments = CommandLine.arguments.dropFirst()
 guard let command = arguments.first else {
     print(usage)

@@ -2,6 +2,7 @@
 // create the first admin, then serve until SIGINT or SIGTERM, and drain.
 import Foundation
 import VigilAPI
+import VigilPOSIX
 import VigilService
 
 /// Exit statuses from sysexits.h, so scripts can tell a usage error from a server that cannot run.
@@ -18,6 +19,8 @@ func fail(_ message: String, status: Int32) -> Never {
     exit(status)
 }
 
+// Read turns and frames use buffers of up to a few hundred KiB: keep them in malloc's heap (MemoryAllocator).
+MemoryAllocator.keepBuffersInHeap()
 let environment = ProcessInfo.processInfo.environment
 var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("-h") || arguments.contains("--help") {

@@ -12,7 +12,7 @@ import VigilTesting
     /// Target -> the modules it may import (beyond `everywhere`). Mirrors README.md, "Architecture".
     static let allowed: [String: Set<String>] = [
         "VigilWire": [],
-        "VigilPOSIX": ["Glibc"],
+        "VigilPOSIX": ["Glibc", "CMalloc"],
         "VigilRPC": ["VigilWire"],
         "VigilTLS": ["COpenSSL", "Glibc"],
         "VigilNet": ["VigilRPC", "VigilWire", "VigilPOSIX", "VigilTLS"],
@@ -31,7 +31,7 @@ import VigilTesting
     static let stdlibOnly: Set<String> = ["VigilWire"]
 
     /// C modules: module maps, no Swift.
-    static let systemLibraries: Set<String> = ["CSQLite", "COpenSSL"]
+    static let systemLibraries: Set<String> = ["CSQLite", "COpenSSL", "CMalloc"]
 
     static var targetDirectories: [(name: String, path: String)] {
         var result: [(String, String)] = []

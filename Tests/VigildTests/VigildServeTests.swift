@@ -40,8 +40,12 @@ import VigilTesting
         in directory: TemporaryDirectory, extraArguments: [String] = []
     ) async throws -> (process: Process, port: UInt16, stderr: Pipe) {
         var attempt = 0
+        // A start in a fresh directory is retried in a fresh directory again, so the retry logs what a first start
+        // logs (the admin it creates): a failed attempt may have created state before it exited.
+        let fresh = !FileManager.default.fileExists(atPath: directory.file("data"))
         while true {
             attempt += 1
+            if fresh && attempt > 1 { try? FileManager.default.removeItem(atPath: directory.file("data")) }
             let port = try Self.freePort()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: VigildBinaryTests.binary)

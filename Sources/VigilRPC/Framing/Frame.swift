@@ -84,10 +84,15 @@ public struct DataFrame: Sendable, Hashable {
 
     /// Whole messages in one PACKED frame; `messages` must not be empty.
     public static func packed(_ messages: [[UInt8]], endStream: Bool = false) -> DataFrame {
+        Self.packed(messages, wireLength: messages.reduce(0) { $0 + $1.count + 4 }, endStream: endStream)
+    }
+
+    /// `packed` for a caller that summed the messages' wire length as it gathered them.
+    static func packed(_ messages: [[UInt8]], wireLength: Int, endStream: Bool = false) -> DataFrame {
         precondition(!messages.isEmpty, "a PACKED frame carries at least one message")
         var frame = DataFrame(endStream: endStream)
         frame.packedMessages = messages
-        frame.packedLength = messages.reduce(0) { $0 + $1.count + 4 }
+        frame.packedLength = wireLength
         return frame
     }
 

@@ -154,7 +154,7 @@ extension FrameDecoder {
             messages.append(Array(payload[(index + 4)..<end]))
             index = end
         }
-        return .packed(messages, endStream: endStream)
+        return .packed(messages, wireLength: payload.count, endStream: endStream)
     }
 
     /// HEADERS and TRAILERS above our max header bytes end their stream with RESOURCE_EXHAUSTED; the connection is

@@ -144,21 +144,25 @@ extension InProcessEndpoint {
             var frames: [Frame] = []
             var pack = MessagePack()
             var taken = 0
+            let maxFrameSize = state.encoder.maxFrameSize
+            // Credit left after what is gathered, kept here rather than asked of the machine per message (two
+            // stream lookups each); sendData checks every frame against the windows again.
+            var credit = state.machine.sendableBytes(on: id)
             for message in messages {
                 let cost = message.count + 4
-                guard state.machine.canSendData(on: id), state.machine.sendableBytes(on: id) - pack.cost >= cost
-                else { break }
+                guard cost <= credit else { break }
                 taken += 1
-                let maxFrameSize = state.encoder.maxFrameSize
                 if cost <= maxFrameSize {
                     if pack.cost + cost > maxFrameSize { pack.frame(on: id, &state.machine, into: &frames) }
                     pack.append(message)
+                    credit -= cost
                     continue
                 }
                 pack.frame(on: id, &state.machine, into: &frames)
                 call.pending = OutboundMessage(message: message, endStream: false)
                 self.frame(id, &state, &effects, into: &frames)
                 if call.pending != nil { break }
+                credit = state.machine.sendableBytes(on: id)
             }
             pack.frame(on: id, &state.machine, into: &frames)
             self.write(frames, &state)
@@ -382,7 +386,9 @@ struct MessagePack {
     /// Appends the frame for what was gathered (if anything) and starts over.
     mutating func frame(on id: StreamID, _ machine: inout ConnectionStateMachine, into frames: inout [Frame]) {
         guard !self.messages.isEmpty else { return }
-        let data = self.messages.count == 1 ? DataFrame.message(self.messages[0]) : DataFrame.packed(self.messages)
+        let data =
+            self.messages.count == 1
+            ? DataFrame.message(self.messages[0]) : DataFrame.packed(self.messages, wireLength: self.cost)
         self.messages.removeAll(keepingCapacity: true)
         self.cost = 0
         // Cannot fail: credit and frame size were checked message by message.
