@@ -323,6 +323,31 @@ struct InProcessTransportTests {
         #expect(worst > 2, "the sender should have run ahead of the reader up to the window")
     }
 
+    @Test(
+        "many streams sending messages larger than what is left of the connection window all finish",
+        .timeLimit(.minutes(1)))
+    func connectionWindowSharedByPartialMessages() async throws {
+        var settings = ConnectionSettings()
+        settings.initialConnectionWindow = 32_768
+        let transport = self.transport(server: settings)
+        // Each message fits its stream's window but not what the other streams leave of a connection window half
+        // its size, so senders cut messages by credit: parts of several messages sit at the receiver at once, and
+        // every credit returned must still let one of them finish.
+        let payload = Array(repeating: UInt8(9), count: 30_000)
+        try await withThrowingTaskGroup(of: UInt64.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try await transport.clientStream(
+                        TestMethods.sum, requestType: TestMessage.self, responseType: TestMessage.self
+                    ) { writer in
+                        for number in 1...20 { try await writer.write(TestMessage(UInt64(number), payload: payload)) }
+                    }.number
+                }
+            }
+            for try await total in group { #expect(total == 210) }
+        }
+    }
+
     @Test("after the server goes away, running calls finish and new calls fail UNAVAILABLE")
     func goAwayDraining() async throws {
         let transport = self.transport()
