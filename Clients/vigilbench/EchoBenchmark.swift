@@ -156,7 +156,11 @@ struct EchoBenchmark {
         case .sink:
             // Each worker's share of --total-bytes, in whole messages.
             let quota = self.totalBytes.map { ($0 / self.concurrency + max(size, 1) - 1) / max(size, 1) } ?? Int.max
-            let batch = [DiagnosticsMessage](repeating: message, count: self.sendBatch)
+            // Distinct messages, as an agent's are: one buffer shared by the whole batch would have every send
+            // retain and release the same object.
+            let batch = (0..<self.sendBatch).map { _ in
+                DiagnosticsMessage(payload: [UInt8](repeating: 0x5A, count: self.messageSize))
+            }
             let (outcome, response) = try await client.sink(timeout: self.streamTimeout) { sender in
                 var result = WorkerResult()
                 var sentTotal = 0
