@@ -33,7 +33,7 @@ public struct DiagnosticsSender: Sendable {
     }
 
     /// Sends `messages`, each its own message on the stream, framed together as far as flow control allows: one
-    /// hand-over to the connection for many small messages instead of one each.
+    /// hand-over to the connection, and one PACKED frame for many small messages, instead of one each.
     public func send(contentsOf messages: [DiagnosticsMessage]) async throws {
         for message in messages { try self.checkSize(message) }
         try await self.call.send(contentsOf: messages.map(\.bytes))

@@ -13,7 +13,8 @@ public protocol ClientCall: Sendable {
     /// the call's `RPCError` once it has ended.
     func send(_ message: [UInt8], endStream: Bool) async throws
     /// Sends `messages` in order, each its own message on the wire, as `send` would one by one; a transport frames
-    /// as many as the credit allows at once. Returns once every one is written.
+    /// as many as the credit allows at once, small ones together in PACKED frames (docs/PROTOCOL.md §5.1). Returns
+    /// once every one is written.
     func send(contentsOf messages: [[UInt8]]) async throws
     /// Half-closes: no more requests.
     func closeSend() async throws
