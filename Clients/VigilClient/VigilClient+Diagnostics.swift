@@ -35,8 +35,12 @@ public struct DiagnosticsSender: Sendable {
     /// Sends `messages`, each its own message on the stream, framed together as far as flow control allows: one
     /// hand-over to the connection, and one PACKED frame for many small messages, instead of one each.
     public func send(contentsOf messages: [DiagnosticsMessage]) async throws {
-        for message in messages { try self.checkSize(message) }
-        try await self.call.send(contentsOf: messages.map(\.bytes))
+        // Checked while mapped: each pass over the messages retains and releases every buffer once more.
+        let bytes = try messages.map { message throws(RPCError) in
+            try self.checkSize(message)
+            return message.bytes
+        }
+        try await self.call.send(contentsOf: bytes)
     }
 
     private func checkSize(_ message: DiagnosticsMessage) throws(RPCError) {

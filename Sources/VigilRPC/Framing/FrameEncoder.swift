@@ -73,9 +73,9 @@ public struct FrameEncoder: Sendable {
         case .fixed32(let value): Self.appendBigEndian(UInt64(value), byteCount: 4, &bytes)
         case .fixed64(let value): Self.appendBigEndian(value, byteCount: 8, &bytes)
         case .data(let data) where data.isPacked:
-            for message in data.packedMessages {
-                Self.appendBigEndian(UInt64(message.count), byteCount: 4, &bytes)
-                bytes.append(contentsOf: message)
+            for index in data.packedMessages.indices {
+                Self.appendBigEndian(UInt64(data.packedMessages[index].count), byteCount: 4, &bytes)
+                bytes.append(contentsOf: data.packedMessages[index])
             }
         case .data(let data):
             if let length = data.messageLength { Self.appendBigEndian(UInt64(length), byteCount: 4, &bytes) }

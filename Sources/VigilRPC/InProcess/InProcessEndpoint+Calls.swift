@@ -148,18 +148,19 @@ extension InProcessEndpoint {
             // Credit left after what is gathered, kept here rather than asked of the machine per message (two
             // stream lookups each); sendData checks every frame against the windows again.
             var credit = state.machine.sendableBytes(on: id)
-            for message in messages {
-                let cost = message.count + 4
+            // By index: a for-in loop copies (retains and releases) each message once more.
+            for index in messages.indices {
+                let cost = messages[index].count + 4
                 guard cost <= credit else { break }
                 taken += 1
                 if cost <= maxFrameSize {
                     if pack.cost + cost > maxFrameSize { pack.frame(on: id, &state.machine, into: &frames) }
-                    pack.append(message)
+                    pack.append(messages[index])
                     credit -= cost
                     continue
                 }
                 pack.frame(on: id, &state.machine, into: &frames)
-                call.pending = OutboundMessage(message: message, endStream: false)
+                call.pending = OutboundMessage(message: messages[index], endStream: false)
                 self.frame(id, &state, &effects, into: &frames)
                 if call.pending != nil { break }
                 credit = state.machine.sendableBytes(on: id)
