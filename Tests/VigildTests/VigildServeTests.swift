@@ -109,10 +109,15 @@ import VigilTesting
         let client = try await Self.connect(port: port, ca: directory.file("data/tls/cert.pem"))
         try await client.authenticate(username: "admin", password: "correct horse battery staple")
         await client.close()
-        // Each hashing thread names and lowers itself as it starts: give both a moment (up to 30 s on a loaded machine).
+        // Each thread names itself (and a hashing thread lowers itself) as it starts: give them a moment (up to 30 s
+        // on a loaded machine; a clean-clone CI run once looked before the writer had named itself).
         var threads = Self.threadNiceValues(process.processIdentifier)
         var hashing = threads.filter { $0.name.hasPrefix("vigil-hash-") }
-        for _ in 0..<600 where !(hashing.count == 2 && hashing.allSatisfy { $0.nice == expected }) {
+        func settled() -> Bool {
+            hashing.count == 2 && hashing.allSatisfy { $0.nice == expected }
+                && threads.contains { $0.name == "vigil-writer-0" }
+        }
+        for _ in 0..<600 where !settled() {
             try await Task.sleep(for: .milliseconds(50))
             threads = Self.threadNiceValues(process.processIdentifier)
             hashing = threads.filter { $0.name.hasPrefix("vigil-hash-") }
