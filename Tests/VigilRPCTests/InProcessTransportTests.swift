@@ -333,7 +333,7 @@ struct InProcessTransportTests {
         // Each message fits its stream's window but not what the other streams leave of a connection window half
         // its size, so senders cut messages by credit: parts of several messages sit at the receiver at once, and
         // every credit returned must still let one of them finish.
-        let payload = Array(repeating: UInt8(9), count: 30_000)
+        let payload = Array(repeating: UInt8(9), count: 20_000)
         try await withThrowingTaskGroup(of: UInt64.self) { group in
             for _ in 0..<8 {
                 group.addTask {
