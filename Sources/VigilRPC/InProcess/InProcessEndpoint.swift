@@ -16,6 +16,8 @@ final class InProcessEndpoint: Sendable {
         var openWaiters: [(token: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
         var nextToken: UInt64 = 0
         var closedReason: RPCError?
+        /// The last frame written, while a whole message on its stream may still join it (FrameEncoder+Coalescing).
+        var coalescable: CoalescableFrame?
     }
 
     let role: ConnectionStateMachine.Role
@@ -100,16 +102,24 @@ final class InProcessEndpoint: Sendable {
         }
     }
 
-    /// Encodes the frames into the outbound pipe (still under the lock, so wire order is machine order).
+    /// Encodes the frames into the outbound pipe (still under the lock, so wire order is machine order). A whole
+    /// message joins the frame before it when that frame is on its stream and still waiting in the same buffer.
     func write(_ frames: [Frame], _ state: inout State) {
         guard !frames.isEmpty else { return }
         let encoder = state.encoder
+        var coalescable = state.coalescable
         self.outbound.enqueue { bytes in
             for frame in frames {
                 // Frames from the machine are valid by construction; one that is not is dropped, never half-written.
-                try? encoder.encode(frame, into: &bytes)
+                if case .data(let id, let data) = frame {
+                    coalescable = (try? encoder.appendCoalescing(data, on: id, after: coalescable, into: &bytes)) ?? nil
+                } else {
+                    try? encoder.encode(frame, into: &bytes)
+                    coalescable = nil
+                }
             }
         }
+        state.coalescable = coalescable
     }
 
     func apply(_ action: ConnectionAction, _ state: inout State, _ effects: inout Effects) {
