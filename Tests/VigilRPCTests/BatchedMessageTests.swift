@@ -61,6 +61,19 @@ struct BatchedMessageTests {
         return numbers.map { TestMessage(UInt64($0), payload: payload).serializedBytes() }
     }
 
+    /// Sends `messages` in batches of `batchSize`, half-closes and returns the Sum handler's answer: the last number it
+    /// saw in order.
+    static func summed(_ messages: [[UInt8]], batchesOf batchSize: Int, on call: any ClientCall) async throws
+        -> UInt64
+    {
+        for start in stride(from: 0, to: messages.count, by: batchSize) {
+            try await call.send(contentsOf: Array(messages[start..<min(start + batchSize, messages.count)]))
+        }
+        try await call.closeSend()
+        let response = try #require(try await call.receive())
+        return try TestMessage(serializedBytes: response).number
+    }
+
     /// Sends `messages` in one batch, half-closes, and waits until the server has queued them all, unread: the
     /// handler's next read then takes every one.
     static func sendAll(_ messages: [[UInt8]], on call: any ClientCall, queuedAt transport: InProcessTransport)
@@ -80,13 +93,7 @@ struct BatchedMessageTests {
         let call = try await transport.makeCall(Self.sum, metadata: Metadata(), deadline: .now + .seconds(60))
         defer { call.finish() }
         // 400 messages of ~1 KB in batches of 64: each batch is four windows' worth, so sends wait mid-batch.
-        let messages = Self.encoded(1...400, payloadBytes: 1_000)
-        for start in stride(from: 0, to: messages.count, by: 64) {
-            try await call.send(contentsOf: Array(messages[start..<min(start + 64, messages.count)]))
-        }
-        try await call.closeSend()
-        let response = try #require(try await call.receive())
-        #expect(try TestMessage(serializedBytes: response).number == 400)
+        #expect(try await Self.summed(Self.encoded(1...400, payloadBytes: 1_000), batchesOf: 64, on: call) == 400)
     }
 
     @Test("a batch mixing small messages, empty ones and ones larger than a frame or the window arrives in order")
@@ -106,12 +113,7 @@ struct BatchedMessageTests {
             return TestMessage(UInt64(number), payload: [UInt8](repeating: UInt8(number % 251), count: size))
                 .serializedBytes()
         }
-        for start in stride(from: 0, to: messages.count, by: 50) {
-            try await call.send(contentsOf: Array(messages[start..<start + 50]))
-        }
-        try await call.closeSend()
-        let response = try #require(try await call.receive())
-        #expect(try TestMessage(serializedBytes: response).number == 300)
+        #expect(try await Self.summed(messages, batchesOf: 50, on: call) == 300)
     }
 
     @Test("a batch of none sends nothing and the call goes on")
@@ -120,10 +122,7 @@ struct BatchedMessageTests {
         let call = try await transport.makeCall(Self.sum, metadata: Metadata(), deadline: .now + .seconds(60))
         defer { call.finish() }
         try await call.send(contentsOf: [])
-        try await call.send(contentsOf: Self.encoded(1...3, payloadBytes: 10))
-        try await call.closeSend()
-        let response = try #require(try await call.receive())
-        #expect(try TestMessage(serializedBytes: response).number == 3)
+        #expect(try await Self.summed(Self.encoded(1...3, payloadBytes: 10), batchesOf: 3, on: call) == 3)
     }
 
     @Test("a handler that ends with a taken batch unread gives its credit back to the connection")

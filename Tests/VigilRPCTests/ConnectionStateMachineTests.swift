@@ -120,7 +120,8 @@ struct ConnectionStateMachineTests {
         #expect(machine.consumed(30_004, on: StreamID(1)).isEmpty)
         // A 36,004-byte message cannot fit that; had its first frame waited for the whole message to be read, no
         // credit would ever come back. Credited on arrival, it brings the owed credit over the threshold.
-        let action = machine.receive(.data(StreamID(1), DataFrame(messageLength: 36_000, bytes: Array(repeating: 0, count: 16_380))))
+        let firstFrame = DataFrame(messageLength: 36_000, bytes: Array(repeating: 0, count: 16_380))
+        let action = machine.receive(.data(StreamID(1), firstFrame))
         #expect(action.frames.contains(.windowUpdate(StreamID(1), increment: 46_388)))
     }
 

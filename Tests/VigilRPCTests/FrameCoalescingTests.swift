@@ -1,8 +1,21 @@
 // Whole messages sent one at a time join the frame before them while it waits in the send buffer: what the decoder
 // then reads is one PACKED frame holding every message, in order, and nothing joins across streams, past the frame
 // size, after END_STREAM, or once the buffer moved on.
+import Synchronization
 import Testing
 import VigilRPC
+
+/// A connection's send buffer that the socket has not taken yet: bytes stay until the test takes them.
+final class HeldSendBuffer: RPCByteSink {
+    private let bytes = Mutex<[UInt8]>([])
+
+    func enqueue(_ bytes: [UInt8]) { self.bytes.withLock { $0.append(contentsOf: bytes) } }
+    func enqueue(encoding encode: (inout [UInt8]) -> Void) { self.bytes.withLock { encode(&$0) } }
+    func drain() {}
+
+    /// What the socket would send now; the buffer starts over.
+    func take() -> [UInt8] { self.bytes.withLock { bytes in defer { bytes = [] }; return bytes } }
+}
 
 @Suite("Frame coalescing")
 struct FrameCoalescingTests {
@@ -33,6 +46,28 @@ struct FrameCoalescingTests {
             try Self.decode(bytes) == [
                 .data(Self.one, .packed([[1, 2, 3], [], [4]])), .data(Self.one, .packed([[5], [6], [7]])),
             ])
+    }
+
+    @Test("an endpoint's messages sent one at a time share the frame waiting in its send buffer, until it is sent")
+    func endpointJoinsWaitingFrame() async throws {
+        let buffer = HeldSendBuffer()
+        let endpoint = RPCEndpoint(role: .client, peer: "test", output: buffer)
+        let method = MethodDescriptor(service: "vigil.test.Test", method: "Sum", kind: .clientStreaming)
+        let call = try await endpoint.makeCall(method, metadata: Metadata(), deadline: nil)
+        defer { call.finish() }
+        for number in 1...10 { try await call.send([UInt8(number)], endStream: false) }
+        var decoder = FrameDecoder()
+        decoder.feed(buffer.take())
+        let frames = try FrameSamples.drain(&decoder)
+        #expect(frames.count == 3, "\(frames)")  // SETTINGS, HEADERS, DATA
+        #expect(frames.last == .data(StreamID(1), .packed((1...10).map { [UInt8($0)] })))
+
+        // Once the buffer went to the socket, the next message starts a frame of its own.
+        try await call.send([11], endStream: false)
+        try await call.send([12], endStream: false)
+        var next = FrameDecoder(expectingPreface: false)
+        next.feed(buffer.take())
+        #expect(try FrameSamples.drain(&next) == [.data(StreamID(1), .packed([[11], [12]]))])
     }
 
     @Test("a lone message stays an ordinary frame")

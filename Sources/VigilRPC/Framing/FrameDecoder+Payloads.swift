@@ -115,7 +115,7 @@ extension FrameDecoder {
                 .invalidFlags, .protocolError, "PACKED DATA on \(header.stream) with BEGIN_MESSAGE or END_MESSAGE")
         }
         // Indices into the payload, not re-sliced per message: each slice would retain and release the buffer.
-        func length(at index: Int) -> Int {
+        func prefix(at index: Int) -> Int {
             Int(payload[index]) << 24 | Int(payload[index + 1]) << 16 | Int(payload[index + 2]) << 8
                 | Int(payload[index + 3])
         }
@@ -125,9 +125,10 @@ extension FrameDecoder {
             guard payload.endIndex - index >= 4 else {
                 throw FrameError.connection(
                     .messageLengthMismatch, .protocolError,
-                    "PACKED DATA on \(header.stream) ends inside a length prefix (\(payload.endIndex - index) of 4 bytes)")
+                    "PACKED DATA on \(header.stream) ends inside a length prefix "
+                        + "(\(payload.endIndex - index) of 4 bytes)")
             }
-            let length = length(at: index)
+            let length = prefix(at: index)
             guard length <= self.settings.maxMessageBytes else {
                 throw FrameError(
                     .messageTooLarge,
@@ -150,7 +151,7 @@ extension FrameDecoder {
         messages.reserveCapacity(count)
         index = payload.startIndex
         while index < payload.endIndex {
-            let end = index + 4 + length(at: index)
+            let end = index + 4 + prefix(at: index)
             messages.append(Array(payload[(index + 4)..<end]))
             index = end
         }

@@ -24,7 +24,7 @@ extension FrameEncoder {
         _ data: DataFrame, on stream: StreamID, after previous: CoalescableFrame?, into bytes: inout [UInt8]
     ) throws(FrameError) -> CoalescableFrame? {
         let wholeMessage = data.messageLength != nil && data.endMessage && !data.endStream
-        let joinable = (wholeMessage || data.isPacked) && !data.endStream
+        let joinable = wholeMessage || (data.isPacked && !data.endStream)
         if wholeMessage, var previous, previous.stream == stream, previous.end == bytes.count,
             previous.payloadLength + data.flowControlledLength <= self.maxFrameSize
         {

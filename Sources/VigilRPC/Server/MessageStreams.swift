@@ -75,7 +75,9 @@ public struct RPCMessageStream<Message: WireMessage>: AsyncSequence, Sendable {
         @inlinable
         public mutating func next() async throws -> Message? {
             // From the taken batch without another async call (each allocates a frame on the task).
-            if let bytes = self.stream.taken.pop() { return try Self.decode(bytes, code: self.stream.decodeFailureCode) }
+            if let bytes = self.stream.taken.pop() {
+                return try Self.decode(bytes, code: self.stream.decodeFailureCode)
+            }
             guard let bytes = try await self.stream.nextBytes() else { return nil }
             return try Self.decode(bytes, code: self.stream.decodeFailureCode)
         }
