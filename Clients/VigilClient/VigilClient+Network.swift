@@ -153,6 +153,21 @@ extension VigilClient {
         }
     }
 
+    /// The event loop of this client's network connection, as a task executor (nil for other transports). A task
+    /// that prefers it (`Task(executorPreference:)`, `addTask(executorPreference:)`) makes its calls on the thread
+    /// where their bytes arrive: a call's frames are written and its response resumes the caller without a hop
+    /// between threads, which is most of what a small call costs. Worth it when calls spread over several
+    /// connections on several loops; a single busy stream can instead be faster with its sender off the loop, where
+    /// it overlaps with the loop's I/O. Jobs of such a task are dropped once the loop stops: let the task finish
+    /// before closing the client (or its `VigilConnector`).
+    public var connectionExecutor: (any TaskExecutor)? {
+        switch self.transport {
+        case let shared as SharedLoopTransport: shared.connection.eventLoop
+        case let network as NetworkTransport: network.connection.eventLoop
+        default: nil
+        }
+    }
+
     /// Closes the network connection (calls in flight fail); a no-op for other transports.
     public func close() async {
         if let network = self.transport as? NetworkTransport { await network.close() }

@@ -4,6 +4,10 @@
 //   unary   Echo calls, one after another per worker (N calls in flight)
 //   stream  one EchoStream per worker, ping-pong: send a message, wait for its echo
 //   sink    one Sink stream per worker, messages sent back to back (one-way throughput, flow control permitting)
+// Workers run on their connection's I/O loop by default (`--executor loop`): a call then costs no thread hop on the
+// client, and the loops (one per connection, up to one per core) carry the work in parallel. `--executor pool` runs
+// them on Swift's cooperative pool beside the loops, which suits one stream sending small messages one at a time
+// (its sender overlaps with the loop's I/O).
 // Figures: calls_per_s (unary calls, stream round trips, sink messages), messages_per_s (request messages),
 // mb_per_s (request payload bytes, 10^6), latency_ms p50/p99 per call (per send for sink, or per batch of
 // --send-batch messages: how long flow control and the transport held the sender).
@@ -24,10 +28,15 @@ struct EchoBenchmark {
           --total-bytes B      sink: stop once B payload bytes were sent in all (or at the end of the duration)
           --send-batch K       sink: hand K messages at a time to the client library, each still its own message
                                on the stream (default 1: one at a time)
+          --executor E         where workers run: loop (their connection's I/O thread) or pool (Swift's
+                               cooperative pool) (default loop)
           --json FILE          also write the figures as JSON
         """
 
     enum Mode: String { case unary, stream, sink }
+
+    /// Where the workers' tasks run.
+    enum Executor: String { case loop, pool }
 
     /// What one worker did in the measured window.
     struct WorkerResult: Sendable {
@@ -48,15 +57,17 @@ struct EchoBenchmark {
     let mode: Mode
     let totalBytes: Int?
     let sendBatch: Int
+    let executor: Executor
     let jsonPath: String?
 
     init(_ options: CommandLineOptions) throws(UsageError) {
         try options.rejectUnknown(ServerOptions.names.union([
             "connections", "concurrency", "duration", "warmup", "message-size", "mode", "json", "total-bytes",
-            "send-batch",
+            "send-batch", "executor",
         ]))
-        self.server = try ServerOptions(options)
         self.connections = try options.int("connections", default: 1, range: 1...10_000)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        self.server = try ServerOptions(options, defaultLoops: max(1, min(self.connections, cores)))
         self.concurrency = try options.int("concurrency", default: 1, range: 1...100_000)
         self.duration = try options.double("duration", default: 5)
         self.warmup = options.string("warmup") == "0" ? 0 : try options.double("warmup", default: 0.5)
@@ -71,6 +82,10 @@ struct EchoBenchmark {
         guard self.totalBytes == nil || mode == .sink else { throw UsageError("--total-bytes is for --mode sink") }
         self.sendBatch = try options.int("send-batch", default: 1, range: 1...65_536)
         guard self.sendBatch == 1 || mode == .sink else { throw UsageError("--send-batch is for --mode sink") }
+        guard let executor = Executor(rawValue: options.string("executor") ?? "loop") else {
+            throw UsageError("--executor must be loop or pool")
+        }
+        self.executor = executor
         self.jsonPath = options.string("json")
     }
 
@@ -90,7 +105,10 @@ struct EchoBenchmark {
         let merged = try await withThrowingTaskGroup(of: WorkerResult.self) { group in
             for worker in 0..<self.concurrency {
                 let client = clients[worker % clients.count]
-                group.addTask { try await self.work(client, message, measureFrom: measureFrom, end: end) }
+                let executor = self.executor == .loop ? client.connectionExecutor : nil
+                group.addTask(executorPreference: executor) {
+                    try await self.work(client, message, measureFrom: measureFrom, end: end)
+                }
             }
             var merged = WorkerResult()
             for try await result in group {

@@ -11,7 +11,8 @@ struct ServerOptions {
           --ca FILE            PEM certificate(s) to trust (vigild's self-signed cert.pem works as its own CA)
           --username U         user to log in as (default admin)
           --password-env VAR   environment variable holding the password
-          --loops L            client I/O threads shared by every connection (default 1)
+          --loops L            client I/O threads shared by every connection (default 1; echo: one per
+                               connection, up to the number of cores)
         """
 
     let host: String
@@ -21,7 +22,8 @@ struct ServerOptions {
     let passwordVariable: String?
     let loops: Int
 
-    init(_ options: CommandLineOptions) throws(UsageError) {
+    /// `defaultLoops`: the subcommand's choice when `--loops` is not given.
+    init(_ options: CommandLineOptions, defaultLoops: Int = 1) throws(UsageError) {
         let server = options.string("server") ?? "127.0.0.1:7443"
         guard let colon = server.lastIndex(of: ":"), let port = UInt16(server[server.index(after: colon)...]) else {
             throw UsageError("--server must be HOST:PORT")
@@ -34,7 +36,7 @@ struct ServerOptions {
         self.caFile = options.string("ca")
         self.username = options.string("username") ?? "admin"
         self.passwordVariable = options.string("password-env")
-        self.loops = try options.int("loops", default: 1, range: 1...64)
+        self.loops = try options.int("loops", default: defaultLoops, range: 1...64)
     }
 
     func makeConnector() throws -> VigilConnector {

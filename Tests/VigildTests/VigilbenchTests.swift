@@ -43,6 +43,9 @@ import VigilTesting
         let runs = [
             ("unary", "unary", ["--connections", "2", "--concurrency", "8"]), ("sink", "sink", []),
             ("sink-batched", "sink", ["--send-batch", "32"]),
+            // Workers on Swift's pool instead of their connection's loop (the default) measure the same calls.
+            ("unary-pool", "unary", ["--connections", "2", "--concurrency", "8", "--executor", "pool"]),
+            ("sink-pool", "sink", ["--executor", "pool"]),
         ]
         for (label, mode, extra) in runs {
             let output = directory.file("\(label).json")
@@ -113,5 +116,8 @@ import VigilTesting
         let missing = try await Subprocess.runOnThread(Self.binary, ["echo", "--password-env", "VIGILBENCH_UNSET_VARIABLE"] + common)
         #expect(missing.status == 2)
         #expect(missing.stderrText.contains("VIGILBENCH_UNSET_VARIABLE"))
+        let badExecutor = try await vigilbench(["echo", "--executor", "elsewhere"] + common + login)
+        #expect(badExecutor.status == 2)
+        #expect(badExecutor.stderrText.contains("--executor must be loop or pool"))
     }
 }
