@@ -15,8 +15,10 @@ final class Shared<Value: Sendable>: Sendable {
         self.value.withLock { body(&$0) }
     }
 
-    /// Polls until `condition` holds (handlers finish on their own tasks, after the client saw the outcome).
-    func wait(timeout: Duration = .seconds(20), until condition: (Value) -> Bool) async -> Bool {
+    /// Polls until `condition` holds (handlers finish on their own tasks, after the client saw the outcome). The
+    /// timeout only matters when the condition never holds: it is long because a clean-clone CI run compiles the
+    /// fuzz harnesses on both cores while the first suites run, which has starved tests for over 20 s.
+    func wait(timeout: Duration = .seconds(90), until condition: (Value) -> Bool) async -> Bool {
         let end = ContinuousClock.now + timeout
         while ContinuousClock.now < end {
             if condition(self.get()) { return true }
