@@ -6,8 +6,12 @@
 import Synchronization
 
 extension InProcessEndpoint {
-    /// Opens a stream (client), waiting while the peer's concurrency limit is reached.
-    func openStream(_ headers: CallHeaders, deadline: ContinuousClock.Instant?) async throws -> StreamID {
+    /// Opens a stream (client), waiting while the peer's concurrency limit is reached. `timer` makes the call's
+    /// deadline timer once its id is known; it is attached in the same lock round, so releasing the call stops it.
+    func openStream(
+        _ headers: CallHeaders, deadline: ContinuousClock.Instant?,
+        timer makeTimer: ((StreamID) -> any CallTimer)? = nil
+    ) async throws -> StreamID {
         while true {
             try Task.checkCancellation()
             enum Attempt {
@@ -21,7 +25,9 @@ extension InProcessEndpoint {
                 do {
                     let (id, frame) = try state.machine.openStream(headers, endStream: false)
                     self.write([frame], &state)
-                    state.calls[id] = CallBuffer()
+                    let call = CallBuffer()
+                    call.timer = makeTimer?(id)
+                    state.calls[id] = call
                     return .opened(id)
                 } catch {
                     return .failed(error)
@@ -212,7 +218,11 @@ extension InProcessEndpoint {
         // A message already queued is taken without suspending: a stream of small messages arrives many per socket
         // read, and installing a cancellation handler and a continuation for each cost a fifth of the server's
         // CPU (perf, 128-byte sink).
-        if let ready = self.takeQueuedMessage(on: id) { return ready }
+        switch self.takeReady(on: id) {
+        case .message(let bytes): return bytes
+        case .end: return nil
+        case .wait: break
+        }
         return try await withTaskCancellationHandler {
             try await self.waitForMessage(on: id)
         } onCancel: {
@@ -249,16 +259,32 @@ extension InProcessEndpoint {
         }
     }
 
-    /// The next queued message when one can be handed over at once: the call is live, not cancelled and has no
-    /// other reader waiting. Nil sends the caller down the waiting path, which handles every other case.
-    private func takeQueuedMessage(on id: StreamID) -> [UInt8]? {
-        guard !Task.isCancelled else { return nil }
+    /// What a reader can be given without waiting.
+    private enum Ready {
+        case message([UInt8])
+        /// The stream has nothing more to read: `receive` returns nil.
+        case end
+        /// Anything else: the waiting path decides (and reports errors).
+        case wait
+    }
+
+    /// The next queued message, or the end of a stream that has ended cleanly with nothing queued, when either can
+    /// be handed over at once: the call is live, not cancelled and has no other reader waiting. A unary call reads
+    /// twice, once for its message and once for the end, and the second read found the end here instead of
+    /// creating a continuation that was resumed at once (one lock round and allocation less per call on each
+    /// side). `wait` sends the caller down the waiting path, which handles every other case in the same order.
+    private func takeReady(on id: StreamID) -> Ready {
+        guard !Task.isCancelled else { return .wait }
         return self.withState { state, _ in
-            guard let call = state.calls[id], !call.failedLocally, call.receiver == nil,
-                let message = call.popMessage()
-            else { return nil }
-            self.write(state.machine.consumed(message.credit, on: id), &state)
-            return message.bytes
+            guard let call = state.calls[id], !call.failedLocally, call.receiver == nil else { return .wait }
+            if let message = call.popMessage() {
+                self.write(state.machine.consumed(message.credit, on: id), &state)
+                return .message(message.bytes)
+            }
+            if call.failure == nil && (call.finished || (self.role == .server && call.peerHalfClosed)) {
+                return .end
+            }
+            return .wait
         }
     }
 
@@ -309,6 +335,25 @@ extension InProcessEndpoint {
         }
     }
 
+    /// Ends the call from this side if it is still running (`reset`) and forgets it (`release`), in one lock round:
+    /// how every client call ends.
+    func resetAndRelease(_ id: StreamID, code: Status.Code, message: String) {
+        self.withState { state, effects in
+            if let frame = state.machine.resetStream(id, code: code) {
+                self.write([frame], &state)
+                if self.role == .client { self.wakeOpeners(&state, &effects, all: false) }
+            }
+            guard let call = state.calls.removeValue(forKey: id) else { return }
+            if !call.isEnded {
+                call.failure = RPCError(code: code, message: message)
+                call.failedLocally = true
+            }
+            self.write(state.machine.consumed(call.dropQueued(), on: id), &state)
+            if let timer = call.timer { effects.timers.append(timer) }
+            self.settleWaiters(call, &effects)
+        }
+    }
+
     /// Forgets the call: credits back anything unread and stops its timer.
     func release(_ id: StreamID) {
         self.withState { state, effects in
@@ -349,19 +394,8 @@ extension InProcessEndpoint {
         }
     }
 
-    /// Stores the client's deadline timer so releasing the call stops it.
-    func attachTimer(_ timer: any CallTimer, to id: StreamID) {
-        self.withState { state, effects in
-            if let call = state.calls[id] {
-                call.timer = timer
-            } else {
-                effects.timers.append(timer)
-            }
-        }
-    }
-
-    /// The peer's message limit, for writers.
-    var peerMaxMessageBytes: Int { self.state.withLock { $0.machine.peerSettings.maxMessageBytes } }
+    /// The peer's message limit, for writers: read once per call on each side, so kept outside the lock.
+    var peerMaxMessageBytes: Int { self.peerMessageLimit.load(ordering: .relaxed) }
 
     /// Starts a graceful shutdown from this side.
     func goAway() {

@@ -29,6 +29,8 @@ final class InProcessEndpoint: Sendable {
     let onCall: (@Sendable (InProcessEndpoint, StreamID, ServerContext) -> Void)?
     /// Where call deadlines are scheduled (CallTimers).
     let timers: any CallTimers
+    /// The peer's `max_message_bytes`, copied from the machine when its SETTINGS arrive (`peerMaxMessageBytes`).
+    let peerMessageLimit: Atomic<Int>
 
     init(
         role: ConnectionStateMachine.Role,
@@ -44,6 +46,7 @@ final class InProcessEndpoint: Sendable {
         self.peer = peer
         self.onCall = onCall
         var machine = ConnectionStateMachine(role: role, localSettings: settings)
+        self.peerMessageLimit = Atomic(machine.peerSettings.maxMessageBytes)
         var bytes: [UInt8] = []
         FrameEncoder.writePreface(into: &bytes)
         let encoder = FrameEncoder()
@@ -155,6 +158,7 @@ final class InProcessEndpoint: Sendable {
                 }
             case .peerSettings(let settings):
                 state.encoder.maxFrameSize = settings.maxFrameSize
+                self.peerMessageLimit.store(settings.maxMessageBytes, ordering: .relaxed)
                 self.wakeOpeners(&state, &effects, all: true)
             case .pong, .goAway:
                 break

@@ -101,7 +101,6 @@ struct InProcessClientCall: ClientCall {
     }
 
     func finish() {
-        self.endpoint.reset(self.id, code: .cancelled, message: "call cancelled")
-        self.endpoint.release(self.id)
+        self.endpoint.resetAndRelease(self.id, code: .cancelled, message: "call cancelled")
     }
 }

@@ -5,7 +5,8 @@
 
 /// Schedules deadline work.
 public protocol CallTimers: Sendable {
-    /// Runs `work` at `deadline` (at once if it has passed) unless the returned timer is cancelled first.
+    /// Runs `work` at `deadline` (at once if it has passed) unless the returned timer is cancelled first. Never
+    /// runs it before returning: endpoints schedule under their lock, and `work` takes that lock.
     func schedule(at deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () -> Void) -> any CallTimer
 }
 

@@ -130,16 +130,17 @@ public final class RPCEndpoint: RPCClient, Sendable {
         precondition(self.core.role == .client, "only a client endpoint opens calls")
         let timeout = deadline.map { ContinuousClock.now.duration(to: $0) }
         let headers = CallHeaders(methodPath: method.path, metadata: metadata, timeout: timeout)
-        let id = try await self.core.openStream(headers, deadline: deadline)
-        let call = InProcessClientCall(endpoint: self.core, id: id, maxRequestBytes: self.core.peerMaxMessageBytes)
-        if let deadline {
-            let endpoint = self.core
-            let timer = endpoint.timers.schedule(at: deadline) {
-                endpoint.reset(id, code: .deadlineExceeded, message: "deadline exceeded")
-            }
-            self.core.attachTimer(timer, to: id)
-        }
-        return call
+        let endpoint = self.core
+        let id = try await endpoint.openStream(
+            headers, deadline: deadline,
+            timer: deadline.map { deadline in
+                { id in
+                    endpoint.timers.schedule(at: deadline) {
+                        endpoint.reset(id, code: .deadlineExceeded, message: "deadline exceeded")
+                    }
+                }
+            })
+        return InProcessClientCall(endpoint: endpoint, id: id, maxRequestBytes: endpoint.peerMaxMessageBytes)
     }
 
     // MARK: Server role
