@@ -1,6 +1,7 @@
 // Every call shape and every way a call can end, over the in-process transport: real frames through the real
 // state machines, so these behaviours are the ones the network transport will have.
 
+import Synchronization
 import Testing
 import VigilRPC
 import VigilTesting
@@ -207,6 +208,26 @@ struct InProcessTransportTests {
         #expect(results == Set(1...200))
     }
 
+    @Test("each call's deadline timer is set when it opens and stopped when it ends, whichever way it ends")
+    func deadlineTimersAreStopped() async throws {
+        let timers = RecordingTimers()
+        let transport = InProcessTransport(router: self.router(), clientTimers: timers)
+        let far = ContinuousClock.now + .seconds(600)
+        for index in 1...20 {
+            let response = try await transport.unary(
+                TestMethods.echo, request: TestMessage(UInt64(index)), responseType: TestMessage.self, deadline: far)
+            #expect(response.number == UInt64(index))
+        }
+        #expect(await Self.code {
+            _ = try await transport.unary(
+                TestMethods.missing, request: TestMessage(1), responseType: TestMessage.self, deadline: far)
+        } == .unimplemented)
+        _ = try await transport.unary(TestMethods.echo, request: TestMessage(1), responseType: TestMessage.self)
+        // 21 calls had a deadline (the last one none): each got one timer, and none is left running.
+        #expect(timers.scheduled == 21)
+        #expect(timers.cancelled == 21)
+    }
+
     @Test("an expired deadline ends the call DEADLINE_EXCEEDED on both sides and cancels the handler")
     func deadline() async throws {
         let transport = self.transport()
@@ -395,5 +416,23 @@ struct InProcessTransportTests {
         occupant.cancel()
         #expect(await Self.code { _ = try await occupant.receive() } == .cancelled)
         occupant.finish()
+    }
+}
+
+/// Deadline timers that never fire, counting how many were set and how many were stopped.
+final class RecordingTimers: CallTimers {
+    private let counts = Mutex((scheduled: 0, cancelled: 0))
+
+    var scheduled: Int { self.counts.withLock { $0.scheduled } }
+    var cancelled: Int { self.counts.withLock { $0.cancelled } }
+
+    func schedule(at deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () -> Void) -> any CallTimer {
+        self.counts.withLock { $0.scheduled += 1 }
+        return Timer(owner: self)
+    }
+
+    struct Timer: CallTimer {
+        let owner: RecordingTimers
+        func cancel() { self.owner.counts.withLock { $0.cancelled += 1 } }
     }
 }

@@ -13,15 +13,18 @@ public final class InProcessTransport: RPCClient {
     let serverToClient: BytePipe
 
     /// `clientSettings` and `serverSettings` are what each side enforces on what it receives (max message bytes,
-    /// windows, concurrency), exactly as they would be advertised over a socket.
+    /// windows, concurrency), exactly as they would be advertised over a socket. `clientTimers` runs the deadlines
+    /// of the client's calls.
     public init(
         router: Router,
         clientSettings: ConnectionSettings = .defaults,
-        serverSettings: ConnectionSettings = .defaults
+        serverSettings: ConnectionSettings = .defaults,
+        clientTimers: any CallTimers = TaskCallTimers()
     ) {
         let clientToServer = BytePipe()
         let serverToClient = BytePipe()
-        let client = RPCEndpoint(role: .client, settings: clientSettings, peer: "in-process", output: clientToServer)
+        let client = RPCEndpoint(
+            role: .client, settings: clientSettings, peer: "in-process", output: clientToServer, timers: clientTimers)
         let server = RPCEndpoint(
             role: .server, settings: serverSettings, peer: "in-process", output: serverToClient, router: router)
         clientToServer.connect(to: server.core)
