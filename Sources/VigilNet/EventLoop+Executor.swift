@@ -12,10 +12,7 @@ extension EventLoop: TaskExecutor {
     /// `next()` of a request stream) a `swift_task_switch` off that executor, and so one more enqueue and loop turn
     /// per message (perf: `getPreferredTaskExecutor` and `withStatusRecordLock`, 7 % of a 128-byte sink).
     public func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        self.execute {
-            job.runSynchronously(on: self.asUnownedTaskExecutor())
-        }
+        _ = self.enqueue(.job(UnownedJob(job)))
     }
 
     public func asUnownedTaskExecutor() -> UnownedTaskExecutor {

@@ -23,8 +23,15 @@ protocol EventLoopSelectable: AnyObject {
 public final class EventLoop: @unchecked Sendable, CustomStringConvertible {
     public let name: String
 
+    /// Queued work: a closure from `execute`, or a task's job from the loop's `TaskExecutor` role, kept as it is
+    /// instead of wrapped in a closure (an allocation per job, and a task runs a job per resumption).
+    enum Work {
+        case closure(@Sendable () -> Void)
+        case job(UnownedJob)
+    }
+
     private struct Shared {
-        var tasks: [@Sendable () -> Void] = []
+        var tasks: [Work] = []
         /// True while the loop is in (or about to enter) an `epoll_wait` with no queued work: the next `execute`
         /// must poke the eventfd, and only that one does.
         var sleeping = false
@@ -110,6 +117,11 @@ public final class EventLoop: @unchecked Sendable, CustomStringConvertible {
     /// Returns false, dropping `work`, once the loop has begun shutting down.
     @discardableResult
     public func execute(_ work: @escaping @Sendable () -> Void) -> Bool {
+        self.enqueue(.closure(work))
+    }
+
+    /// Queues `work` in FIFO order with everything else; false once the loop has begun shutting down.
+    func enqueue(_ work: Work) -> Bool {
         var poke: EventFD?
         let accepted = self.shared.withLock { (state) -> Bool in
             guard state.lifecycle == .running else { return false }
@@ -193,7 +205,7 @@ public final class EventLoop: @unchecked Sendable, CustomStringConvertible {
 
     private func run() {
         self.threadID.store(ThreadID.current.rawValue, ordering: .relaxed)
-        var batch: [@Sendable () -> Void] = []
+        var batch: [Work] = []
         while true {
             let mustPoll = !self.endOfTurnQueue.isEmpty
             let (stop, hasTasks) = self.shared.withLock { (state) -> (Bool, Bool) in
@@ -240,7 +252,7 @@ public final class EventLoop: @unchecked Sendable, CustomStringConvertible {
     /// Rounds of queued work one turn runs before polling descriptors again.
     static let taskRoundsPerTurn = 8
 
-    private func runTasks(_ batch: inout [@Sendable () -> Void]) {
+    private func runTasks(_ batch: inout [Work]) {
         // A job run here usually enqueues the next one of the same task (a resumed continuation, a hop back onto
         // the loop), often several per message; running those in this turn, up to a few rounds so sockets are
         // still polled, saves an epoll_wait, a timer check and the queue lock per hop.
@@ -250,8 +262,11 @@ public final class EventLoop: @unchecked Sendable, CustomStringConvertible {
                 swap(&state.tasks, &batch)
             }
             if batch.isEmpty { return }
-            for task in batch {
-                task()
+            for work in batch {
+                switch work {
+                case .closure(let body): body()
+                case .job(let job): job.runSynchronously(on: self.asUnownedTaskExecutor())
+                }
             }
             batch.removeAll(keepingCapacity: batch.capacity <= 4096)
         }
@@ -271,7 +286,7 @@ public final class EventLoop: @unchecked Sendable, CustomStringConvertible {
 
     /// The last turn: queued tasks run once more (so `submit` callers are answered), owners release their
     /// descriptors, and the loop's own descriptors are closed before waiters are told.
-    private func close(_ batch: inout [@Sendable () -> Void]) {
+    private func close(_ batch: inout [Work]) {
         self.runTasks(&batch)
         for slot in self.slots {
             slot.owner?.eventLoopClosing()
