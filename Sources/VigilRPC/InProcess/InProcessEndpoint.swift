@@ -18,6 +18,8 @@ final class InProcessEndpoint: Sendable {
         var closedReason: RPCError?
         /// The last frame written, while a whole message on its stream may still join it (FrameEncoder+Coalescing).
         var coalescable: CoalescableFrame?
+        /// Frames were queued on `outbound` in this lock round: the round ends by asking it to deliver them.
+        var wroteSinceDrain = false
     }
 
     let role: ConnectionStateMachine.Role
@@ -67,20 +69,25 @@ final class InProcessEndpoint: Sendable {
         return result
     }
 
-    /// Runs `body` under the lock, then the effects it collected, then delivers what it wrote.
+    /// Runs `body` under the lock, then the effects it collected, then delivers what it wrote (if it wrote: many
+    /// rounds only read, and asking the transport to deliver nothing still took its lock).
     func withState<Value>(_ body: (inout State, inout Effects) -> Value) -> Value {
         var effects = Effects()
-        let value = self.state.withLock { state in body(&state, &effects) }
-        self.afterUnlock(effects)
+        let (value, wrote) = self.state.withLock { state in
+            let value = body(&state, &effects)
+            defer { state.wroteSinceDrain = false }
+            return (value, state.wroteSinceDrain)
+        }
+        self.afterUnlock(effects, drain: wrote)
         return value
     }
 
-    func afterUnlock(_ effects: Effects) {
+    func afterUnlock(_ effects: Effects, drain: Bool) {
         effects.run()
         if let onCall = self.onCall {
             for (id, _, context) in effects.newCalls { onCall(self, id, context) }
         }
-        self.outbound.drain()
+        if drain { self.outbound.drain() }
     }
 
     // MARK: Bytes in
@@ -109,6 +116,7 @@ final class InProcessEndpoint: Sendable {
     /// message joins the frame before it when that frame is on its stream and still waiting in the same buffer.
     func write(_ frames: [Frame], _ state: inout State) {
         guard !frames.isEmpty else { return }
+        state.wroteSinceDrain = true
         let encoder = state.encoder
         var coalescable = state.coalescable
         self.outbound.enqueue { bytes in
