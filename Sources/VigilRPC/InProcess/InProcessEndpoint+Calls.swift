@@ -350,6 +350,7 @@ extension InProcessEndpoint {
             }
             self.write(state.machine.consumed(call.dropQueued(), on: id), &state)
             if let timer = call.timer { effects.timers.append(timer) }
+            call.failure = call.failure ?? RPCError(code: .cancelled, message: "call released")
             self.settleWaiters(call, &effects)
         }
     }
