@@ -305,6 +305,10 @@ struct InProcessTransportTests {
         var settings = ConnectionSettings()
         settings.maxMessageBytes = 1_000
         let transport = self.transport(server: settings)
+        // The client learns the limit from the server's SETTINGS and refuses a larger request before sending it.
+        let probe = try await transport.makeCall(TestMethods.echo, metadata: Metadata(), deadline: nil)
+        #expect(probe.maxRequestBytes == 1_000)
+        probe.finish()
         let code = await Self.code {
             _ = try await transport.unary(
                 TestMethods.echo, request: TestMessage(1, payload: Array(repeating: 9, count: 200_000)),
