@@ -167,7 +167,7 @@ extension LoopbackTests {
             }
             let answer = try await Self.attack(network, Self.script(frames))
             #expect(Self.goAwayCode(answer) == .enhanceYourCalm)
-            // Each handler (a 30 s sleep) was cancelled with its stream, not left to run out.
+            // Each handler (a 600 s sleep) was cancelled with its stream, not left to run out.
             try await eventually("every handler to stop") { network.server.activeHandlerCount == 0 }
             #expect(network.server.openStreamCount == 0)
             await network.shutdown()

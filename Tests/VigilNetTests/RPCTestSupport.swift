@@ -62,7 +62,7 @@ func netRouter(_ record: NetShared<NetRecord>) -> Router {
     }
     router.registerUnary(NetMethods.sleep) { (request: RPCTestMessage, context: ServerContext) in
         do {
-            try await Task.sleep(for: .seconds(30))
+            try await Task.sleep(for: .seconds(600))
         } catch {
             record.update { $0.stopped["sleep"] = context.cancellationCode }
             throw error
