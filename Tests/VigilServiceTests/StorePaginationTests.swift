@@ -113,7 +113,14 @@ struct StorePaginationTests {
             alerts.append(("open alerts by status", openAlerts))
 
             var statements: [(String, String, [SQLiteValue])] = []
-            for (name, query) in events {
+            // Walks driven by a postings index read chunks through the directory instead (SQLiteStore+Postings).
+            for ascending in [false, true] {
+                statements.append((
+                    "postings directory asc=\(ascending)", PostingsDirectory.sql(ascending: ascending),
+                    [.text("events_by_source"), .text("h1"), .integer(.max), .integer(.min)]
+                ))
+            }
+            for (name, query) in events where SQLiteStore.postingsIndexes[SQLiteStore.eventDriver(query).table] == nil {
                 // With and without a continuation key: the keyset condition must stay an index range.
                 for after in [nil, query.order == .severity ? [Int64(3), 1, 1] : [Int64(1), 1]] {
                     let (sql, arguments) = try SQLiteStore.listStatement(query, after: after, limit: 20)
@@ -143,6 +150,13 @@ struct StorePaginationTests {
                 // since there is no TEMP B-TREE); the rows themselves are only ever looked up by id.
                 for detail in details where detail.hasPrefix("SCAN") {
                     #expect(detail == "SCAN x" || detail.contains("USING INDEX"), "\(name): \(plan)")
+                }
+                if name.hasPrefix("postings directory") {
+                    // One search of the directory index in walk order (a range on high or low, never a sort).
+                    let index = "postings_by_\(name.hasSuffix("true") ? "low" : "high")"
+                    #expect(details.count == 1, "\(name): \(plan)")
+                    #expect(plan.hasPrefix("SEARCH postings USING COVERING INDEX \(index) (index_name=? AND key=?"), "\(name): \(plan)")
+                    continue
                 }
                 #expect(details.first?.hasSuffix(" x") == true || details.first?.contains(" x USING") == true, "\(name): \(plan)")
             }

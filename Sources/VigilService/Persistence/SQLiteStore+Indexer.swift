@@ -191,7 +191,17 @@ extension SQLiteStore {
     /// many ids its index's watermark moved by (0: every index is current).
     @discardableResult
     static func indexStep(_ database: Database, rows: Int) throws -> Int {
-        guard let step = try Self.indexProgress(database).nextStep(rows: rows) else { return 0 }
+        let progress = try Self.indexProgress(database)
+        guard let step = progress.nextStep(rows: rows) else { return 0 }
+        if Self.postingsIndexes[step.index] != nil {
+            // Postings indexes at the same mark are derived together, from one read of the slice's rows.
+            let together = progress.marks.filter { mark in
+                Self.postingsIndexes[mark.index] != nil && mark.indexedThrough == step.from
+            }.map(\.index)
+            try Self.derivePostings(database, indexes: together, from: step.from, through: step.through)
+            for index in together { try Self.advance(database, index, to: step.through) }
+            return Int(step.through - step.from)
+        }
         for (table, indexes) in Self.indexTables where table == step.table {
             for index in indexes where index.name == step.index {
                 try Self.derive(database, index: index, of: table, from: step.from, through: step.through)
@@ -233,9 +243,30 @@ extension SQLiteStore {
         return Int(through - mark)
     }
 
-    /// Inserts the index rows of `table`'s ids in (`from`, `through`] into `index` and moves its watermark to
+    /// Indexes `table`'s ids in (`from`, `through`] into `index` (rows or postings) and moves its watermark to
     /// `through`.
     private static func derive(
+        _ database: Database,
+        index: (name: String, columns: String),
+        of table: String,
+        from: Int64,
+        through: Int64
+    ) throws {
+        if Self.postingsIndexes[index.name] != nil {
+            try Self.derivePostings(database, indexes: [index.name], from: from, through: through)
+        } else {
+            try Self.deriveRows(database, index: index, of: table, from: from, through: through)
+        }
+        try Self.advance(database, index.name, to: through)
+    }
+
+    private static func advance(_ database: Database, _ index: String, to through: Int64) throws {
+        let advance = try database.cachedStatement("UPDATE index_marks SET indexed_through = ? WHERE name = ?")
+        try advance.execute(arguments: [through, index])
+    }
+
+    /// Inserts the index rows of `table`'s ids in (`from`, `through`] into the index table `index`.
+    private static func deriveRows(
         _ database: Database,
         index: (name: String, columns: String),
         of table: String,
@@ -254,8 +285,6 @@ extension SQLiteStore {
             """
         )
         try insert.execute(arguments: [from, through])
-        let advance = try database.cachedStatement("UPDATE index_marks SET indexed_through = ? WHERE name = ?")
-        try advance.execute(arguments: [through, index.name])
     }
 }
 

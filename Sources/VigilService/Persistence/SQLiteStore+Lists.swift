@@ -22,11 +22,21 @@ extension SQLiteStore {
         let scope = try Self.scope(of: query)
         let keyCount = query.order == .severity ? 3 : 2
         let after = try self.pageTokens.readToken(query.pageToken, scope: scope, keyCount: keyCount)
-        let (sql, arguments) = try Self.listStatementWithTail(query, after: after, limit: limit)
+        let driver = Self.eventDriver(query)
+        let postings = Self.postingsIndexes[driver.table] != nil
+        let (sql, arguments) =
+            postings
+            ? try Self.tailStatement(query, after: after, limit: limit)
+            : try Self.listStatementWithTail(query, after: after, limit: limit)
         let order = query.order
         let codec = self.pageTokens
         return try await self.read { database in
             var events = try database.query(sql, arguments: arguments) { row in try Rows.event(row) }
+            if postings {
+                // The indexed arm walks postings (SQLiteStore+Postings); the merge happens here instead of in SQL.
+                events += try Self.postingsEvents(database, query, index: driver.table, after: after, limit: limit + 1)
+                events.sort { Self.precedes($0, $1, query) }
+            }
             guard events.count > limit else { return Page(items: events, nextPageToken: "") }
             events.removeLast(events.count - limit)
             let last = events[limit - 1]
@@ -54,17 +64,38 @@ extension SQLiteStore {
         limit: Int
     ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
         let indexed = try Self.listStatement(query, after: after, limit: limit)
-        let tailPlan = try Self.eventPlan(query, after: after, driver: Self.eventDriver(query), tail: true)
-        let tail = (
-            // The tail's ids are sorted alone and the page's rows read after: a sorter fed whole rows (with their
-            // descriptions) costs about twice as much per tail row.
-            sql: "SELECT \(Rows.eventColumns) FROM (" + tailPlan.sql(select: "SELECT e.id AS tail_id FROM events e")
-                + ") t JOIN events e ON e.id = t.tail_id",
-            arguments: tailPlan.arguments.map(\.sqliteValue) + [SQLiteValue.integer(Int64(limit + 1))]
-        )
+        // The tail's ids are sorted alone and the page's rows read after: a sorter fed whole rows (with their
+        // descriptions) costs about twice as much per tail row.
+        let tail = try Self.tailStatement(query, after: after, limit: limit)
         // Result columns: 1 id, 4 severity, 6 occurred_at (Rows.eventColumns).
         let keys = query.order == .severity ? [4, 6, 1] : [6, 1]
         return Self.merge(indexed, tail, keyColumns: keys, ascending: query.ascending, limit: limit)
+    }
+
+    /// The tail arm of a ListEvents page alone (`limit + 1` rows, unordered): for indexes whose indexed arm is not
+    /// SQL (postings).
+    static func tailStatement(
+        _ query: EventQuery,
+        after: [Int64]?,
+        limit: Int
+    ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
+        let tailPlan = try Self.eventPlan(query, after: after, driver: Self.eventDriver(query), tail: true)
+        return (
+            "SELECT \(Rows.eventColumns) FROM (" + tailPlan.sql(select: "SELECT e.id AS tail_id FROM events e")
+                + ") t JOIN events e ON e.id = t.tail_id",
+            tailPlan.arguments.map(\.sqliteValue) + [SQLiteValue.integer(Int64(limit + 1))]
+        )
+    }
+
+    /// True when `first` comes before `second` in the query's order (the key the page token holds).
+    static func precedes(_ first: Event, _ second: Event, _ query: EventQuery) -> Bool {
+        func key(_ event: Event) -> [Int64] {
+            let occurred = event.occurredAt?.unixNanoseconds ?? 0
+            return query.order == .severity
+                ? [Int64(event.severity.rawValue), occurred, event.id] : [occurred, event.id]
+        }
+        let (a, b) = (key(first), key(second))
+        return query.ascending ? a.lexicographicallyPrecedes(b) : b.lexicographicallyPrecedes(a)
     }
 
     /// `SELECT * FROM (first) UNION ALL SELECT * FROM (second) ORDER BY keys LIMIT limit + 1`, ordering by result

@@ -19,6 +19,7 @@ enum StoreSchema {
         Migration("0003_producers", sql: Self.producers),
         Migration("0004_deferred_indexes", sql: Self.deferredIndexes),
         Migration("0005_index_marks_per_index", sql: Self.indexMarksPerIndex),
+        Migration("0006_event_postings", sql: Self.eventPostings),
     ])
 
     private static let users = """
@@ -193,6 +194,34 @@ enum StoreSchema {
         ) x JOIN index_marks m ON m.name = x.table_name;
         DROP TABLE index_marks;
         ALTER TABLE index_marks_per_index RENAME TO index_marks;
+        """
+
+    /// The three event indexes whose keys scatter (severity, source, type) become postings (Postings.swift,
+    /// docs/STORAGE.md): per slice and key one sorted run of (occurred_at, id) in chunk rows, so indexing a slice
+    /// writes a few rows per key instead of a B-tree insertion per event. Their old tables go and their watermarks
+    /// start over at 0: the indexer rebuilds them from the rows (meanwhile lists driven by them read a longer tail,
+    /// with the same answers). The two directory indexes hold everything a walk needs to choose the next chunk.
+    private static let eventPostings = """
+        CREATE TABLE postings (
+            index_name TEXT NOT NULL,
+            key TEXT NOT NULL,
+            -- The first event id of the slice the chunk was derived from.
+            segment INTEGER NOT NULL,
+            chunk INTEGER NOT NULL,
+            low INTEGER NOT NULL,
+            high INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            -- count × (occurred_at, id), 8 bytes little-endian each, ascending.
+            entries BLOB NOT NULL,
+            PRIMARY KEY (index_name, key, segment, chunk)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX postings_by_high ON postings (index_name, key, high, low);
+        CREATE INDEX postings_by_low ON postings (index_name, key, low, high);
+        DROP TABLE events_by_severity;
+        DROP TABLE events_by_source;
+        DROP TABLE events_by_type;
+        UPDATE index_marks SET indexed_through = 0
+            WHERE name IN ('events_by_severity', 'events_by_source', 'events_by_type');
         """
 
     /// Ingest producers' high-water marks, written in the same transaction as their events (the ingest issue).

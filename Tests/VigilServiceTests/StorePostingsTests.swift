@@ -1,0 +1,147 @@
+// The postings indexes in a real SQLite file: events spread over many small slices with overlapping times, some
+// left in the tail, are listed page by page by every filter a postings index drives, in both orders, exactly as a
+// filter-and-sort of the events says; retention takes deleted events out of the chunks; stats count them.
+import Testing
+import VigilAPI
+import VigilSQLite
+
+@testable import VigilService
+
+@Suite("Store postings") struct StorePostingsTests {
+    static let severities: [Severity] = [.low, .medium, .high, .critical]
+
+    /// 300 events in slices of 23 (so runs and chunks are small and many), times overlapping across slices, the
+    /// last 40 in the tail.
+    static func load(_ fixture: StoreFixture) async throws -> [Event] {
+        let events = (0..<300).map { index in
+            makeEvent(
+                Self.severities[(index * 7) % 4], source: "h\(index % 5)", type: "t\(index % 3)",
+                occurredAt: 10_000 + Int64((index * 37) % 101) * 10)
+        }
+        _ = try await fixture.store.insertEvents(Array(events[..<260]), submittedBy: agent)
+        try await fixture.store.withWriterConnection { database in
+            while try database.transaction(.immediate, { database in try SQLiteStore.indexSlice(database, rows: 23) })
+                > 0
+            {}
+        }
+        _ = try await fixture.store.insertEvents(Array(events[260...]), submittedBy: agent)
+        var all = EventQuery()
+        all.pageSize = 1000
+        return try await fixture.store.listEvents(all).items
+    }
+
+    static func queries() -> [(String, EventQuery)] {
+        var queries: [(String, EventQuery)] = []
+        for ascending in [false, true] {
+            var bySource = EventQuery()
+            bySource.sourceName = "h2"
+            var byType = EventQuery()
+            byType.eventType = "t1"
+            byType.occurredFrom = 10_200
+            byType.occurredBefore = 10_800
+            var bySeverity = EventQuery()
+            bySeverity.severities = [.high]
+            var severityOrder = EventQuery()
+            severityOrder.order = .severity
+            var someSeverities = EventQuery()
+            someSeverities.order = .severity
+            someSeverities.severities = [.critical, .low]
+            someSeverities.sourceName = "h1"
+            var sourceAndType = EventQuery()
+            sourceAndType.sourceName = "h3"
+            sourceAndType.eventType = "t0"
+            for (name, var query) in [
+                ("source", bySource), ("type in a time range", byType), ("one severity", bySeverity),
+                ("severity order", severityOrder), ("two severities by severity from one source", someSeverities),
+                ("source and type", sourceAndType),
+            ] {
+                query.ascending = ascending
+                queries.append(("\(name) asc=\(ascending)", query))
+            }
+        }
+        return queries
+    }
+
+    /// What `query` must list: the events that match it, in its order.
+    static func expected(_ events: [Event], _ query: EventQuery) -> [Int64] {
+        let matching = events.filter { event in
+            let occurred = event.occurredAt?.unixNanoseconds ?? 0
+            return (query.severities.isEmpty || query.severities.contains(event.severity))
+                && (query.sourceName.map { $0 == event.sourceName } ?? true)
+                && (query.eventType.map { $0 == event.eventType } ?? true)
+                && (query.occurredFrom.map { occurred >= $0 } ?? true)
+                && (query.occurredBefore.map { occurred < $0 } ?? true)
+        }
+        return matching.sorted { SQLiteStore.precedes($0, $1, query) }.map(\.id)
+    }
+
+    @Test("every filter a postings index drives lists its events page by page, in order, each once")
+    func pagesMatchReference() async throws {
+        try await StoreFixture.with { fixture in
+            let events = try await Self.load(fixture)
+            #expect(events.count == 300)
+            for (name, query) in Self.queries() {
+                let expected = Self.expected(events, query)
+                #expect(expected.count > 3, "\(name)")
+                for pageSize: Int32 in [1, 4, 1000] {
+                    var query = query
+                    query.pageSize = pageSize
+                    var listed: [Int64] = []
+                    while true {
+                        let page = try await fixture.store.listEvents(query)
+                        #expect(page.items.count <= Int(pageSize))
+                        listed += page.items.map(\.id)
+                        if page.nextPageToken.isEmpty || listed.count > 400 { break }
+                        query.pageToken = page.nextPageToken
+                    }
+                    #expect(listed == expected, "\(name), pages of \(pageSize)")
+                }
+            }
+        }
+    }
+
+    @Test("retention takes deleted events out of the postings; stats and lists agree with what is left")
+    func retentionRewritesChunks() async throws {
+        try await StoreFixture.with { fixture in
+            let events = try await Self.load(fixture)
+            // Resolve nothing: only events without an alert (LOW and MEDIUM) older than the cutoff go.
+            let cutoff: Int64 = 10_400
+            let removed = try await fixture.store.deleteEvents(occurredBefore: cutoff)
+            let gone = Set(events.filter { ($0.occurredAt?.unixNanoseconds ?? 0) < cutoff && $0.severity.rawValue < 3 }.map(\.id))
+            #expect(removed.events == gone.count && !gone.isEmpty)
+            let left = events.filter { !gone.contains($0.id) }
+            let entries = try await fixture.store.withWriterConnection { database in
+                try ["events_by_severity", "events_by_source", "events_by_type"].map { index in
+                    try StoreIndexerTests.entries(database, index)
+                }
+            }
+            #expect(entries == Array(repeating: Int64(left.count), count: 3))
+            for (name, var query) in Self.queries() {
+                query.pageSize = 1000
+                #expect(try await fixture.store.listEvents(query).items.map(\.id) == Self.expected(left, query), "\(name)")
+            }
+            let stats = try await fixture.store.stats()
+            #expect(stats.totalEvents == Int64(left.count))
+            for count in stats.eventsBySeverity {
+                #expect(count.count == Int64(left.filter { $0.severity == count.severity }.count))
+            }
+        }
+    }
+
+    @Test("a damaged postings chunk fails the list with INTERNAL; the store keeps serving other lists")
+    func damagedChunk() async throws {
+        try await StoreFixture.with { fixture in
+            _ = try await Self.load(fixture)
+            try await fixture.store.withWriterConnection { database in
+                try database.execute(
+                    "UPDATE postings SET entries = x'0102' WHERE index_name = 'events_by_source' AND key = 'h2'")
+            }
+            var bySource = EventQuery()
+            bySource.sourceName = "h2"
+            let error = await #expect(throws: StoreError.self) { _ = try await fixture.store.listEvents(bySource) }
+            #expect(error?.code == .internal)
+            bySource.sourceName = "h1"
+            #expect(try await fixture.store.listEvents(bySource).items.count == 20)
+        }
+    }
+}
