@@ -7,7 +7,9 @@
 // an equality on its first column when a filter allows), joined to the rows by id, for rows up to the indexer's
 // watermark; the tail arm scans the rows above the watermark (few: the indexer keeps up) with the same filters;
 // the merge keeps the first `limit + 1` in order. The watermark is read inside the statement, so both arms see the
-// same one, in the read transaction's snapshot.
+// same one, in the read transaction's snapshot. Where the driving index is a postings index (an event's severity,
+// source or type: SQLiteStore+Postings), the indexed arm is a walk of its chunks instead of SQL, and the two arms
+// are merged here, in the same read transaction.
 //
 // Stability: rows inserted during a walk never make it repeat or skip a row that existed when it began (the key of
 // a row never changes). The one exception is ordering alerts by status: an alert whose status changes mid-walk
