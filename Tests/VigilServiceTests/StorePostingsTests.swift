@@ -107,7 +107,8 @@ import VigilSQLite
             // Resolve nothing: only events without an alert (LOW and MEDIUM) older than the cutoff go.
             let cutoff: Int64 = 10_400
             let removed = try await fixture.store.deleteEvents(occurredBefore: cutoff)
-            let gone = Set(events.filter { ($0.occurredAt?.unixNanoseconds ?? 0) < cutoff && $0.severity.rawValue < 3 }.map(\.id))
+            let gone = Set(
+                events.filter { ($0.occurredAt?.unixNanoseconds ?? 0) < cutoff && $0.severity.rawValue < 3 }.map(\.id))
             #expect(removed.events == gone.count && !gone.isEmpty)
             let left = events.filter { !gone.contains($0.id) }
             let entries = try await fixture.store.withWriterConnection { database in
@@ -118,7 +119,8 @@ import VigilSQLite
             #expect(entries == Array(repeating: Int64(left.count), count: 3))
             for (name, var query) in Self.queries() {
                 query.pageSize = 1000
-                #expect(try await fixture.store.listEvents(query).items.map(\.id) == Self.expected(left, query), "\(name)")
+                let listed = try await fixture.store.listEvents(query).items.map(\.id)
+                #expect(listed == Self.expected(left, query), "\(name)")
             }
             let stats = try await fixture.store.stats()
             #expect(stats.totalEvents == Int64(left.count))

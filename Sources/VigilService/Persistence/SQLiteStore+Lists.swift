@@ -41,9 +41,7 @@ extension SQLiteStore {
             }
             guard events.count > limit else { return Page(items: events, nextPageToken: "") }
             events.removeLast(events.count - limit)
-            let last = events[limit - 1]
-            let occurred = last.occurredAt?.unixNanoseconds ?? 0
-            let keys = order == .severity ? [Int64(last.severity.rawValue), occurred, last.id] : [occurred, last.id]
+            let keys = Self.pageKey(of: events[limit - 1], order)
             return Page(items: events, nextPageToken: codec.makeToken(keys: keys, scope: scope))
         }
     }
@@ -89,14 +87,15 @@ extension SQLiteStore {
         )
     }
 
-    /// True when `first` comes before `second` in the query's order (the key the page token holds).
+    /// An event's key in `order`: what a page token holds and what pages are sorted by.
+    static func pageKey(of event: Event, _ order: EventQuery.Order) -> [Int64] {
+        let occurred = event.occurredAt?.unixNanoseconds ?? 0
+        return order == .severity ? [Int64(event.severity.rawValue), occurred, event.id] : [occurred, event.id]
+    }
+
+    /// True when `first` comes before `second` in the query's order.
     static func precedes(_ first: Event, _ second: Event, _ query: EventQuery) -> Bool {
-        func key(_ event: Event) -> [Int64] {
-            let occurred = event.occurredAt?.unixNanoseconds ?? 0
-            return query.order == .severity
-                ? [Int64(event.severity.rawValue), occurred, event.id] : [occurred, event.id]
-        }
-        let (a, b) = (key(first), key(second))
+        let (a, b) = (Self.pageKey(of: first, query.order), Self.pageKey(of: second, query.order))
         return query.ascending ? a.lexicographicallyPrecedes(b) : b.lexicographicallyPrecedes(a)
     }
 

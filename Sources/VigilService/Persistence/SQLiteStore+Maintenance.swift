@@ -1,8 +1,7 @@
 // GetStats counts and retention. Counts read the index tables (narrow rows, sorted by the counted column) or the
-// postings' chunk counts, plus the tail above the watermark. Retention indexes the tail, then walks indexed rows oldest first and deletes each
-// row with its index rows. It deletes in bounded
-// chunks, one write transaction each, so the writer
-// (and ingest behind it) never waits long for a retention pass however much there is to delete.
+// postings' chunk counts, plus the tail above the watermark. Retention indexes the tail, then walks indexed rows
+// oldest first and deletes each row with its index rows. It deletes in bounded chunks, one write transaction each,
+// so the writer (and ingest behind it) never waits long for a retention pass however much there is to delete.
 import VigilAPI
 import VigilSQLite
 
@@ -13,7 +12,7 @@ extension SQLiteStore {
     public func stats() async throws(StoreError) -> StoreStats {
         self.lastList.record()  // it counts the tail too
         return try await self.read { database in
-            let events = try Self.postingsCounts(database, "severity", "events_by_severity")
+            let events = try Self.counts(database, "severity", "events", "events_by_severity")
             let alertsByStatus = try Self.counts(database, "status", "alerts", "alerts_by_status")
             let alertsBySeverity = try Self.counts(database, "severity", "alerts", "alerts_by_severity")
             let severities: [Severity] = [.low, .medium, .high, .critical]
@@ -68,8 +67,7 @@ extension SQLiteStore {
         // Oldest first along events_by_time; an event whose alert is not RESOLVED keeps both.
         let victims = try database.query(
             """
-            SELECT e.id, e.submitted_by_user_id, e.idempotency_key, a.id, e.occurred_at, e.severity, e.source_name,
-                e.event_type
+            SELECT e.id, e.submitted_by_user_id, e.idempotency_key, a.id, e.severity, e.source_name, e.event_type
             FROM events_by_time x CROSS JOIN events e ON e.id = x.id LEFT JOIN alerts a ON a.event_id = e.id
             WHERE x.occurred_at < ? AND (a.id IS NULL OR a.status = 3)
             ORDER BY x.occurred_at LIMIT ?
@@ -80,8 +78,8 @@ extension SQLiteStore {
                 event: row.int64(at: 0), submitter: row.int64(at: 1), key: try row.string(at: 2),
                 alert: row.isNull(at: 3) ? nil : row.int64(at: 3),
                 postings: PostingsVictim(
-                    id: row.int64(at: 0), occurredAt: row.int64(at: 4), severity: row.int64(at: 5),
-                    sourceName: try row.string(at: 6) ?? "", eventType: try row.string(at: 7) ?? "")
+                    id: row.int64(at: 0), severity: row.int64(at: 4), sourceName: try row.string(at: 5) ?? "",
+                    eventType: try row.string(at: 6) ?? "")
             )
         }
         try Self.removePostings(database, of: victims.map(\.postings))
@@ -121,29 +119,20 @@ extension SQLiteStore {
         }
     }
 
-    /// Event counts by `column` for a postings index: the chunks' counts plus the tail above its watermark.
-    private static func postingsCounts(_ database: Database, _ column: String, _ index: String) throws -> [Int64: Int64] {
-        var counts: [Int64: Int64] = [:]
-        for (key, count) in try Self.postingsCounts(database, index: index) {
-            if let rank = Int64(key) { counts[rank, default: 0] += count }
-        }
-        let mark = "(SELECT indexed_through FROM index_marks WHERE name = '\(index)')"
-        let tail = "SELECT \(column), count(*) FROM events WHERE id > \(mark) GROUP BY \(column)"
-        for (key, count) in try database.query(tail, { row in (row.int64(at: 0), row.int64(at: 1)) }) {
-            counts[key, default: 0] += count
-        }
-        return counts
-    }
-
-    /// Row counts by `column`: from the index table for indexed rows, from `table` for the tail above that index's
+    /// Row counts by `column`: from the index for indexed rows (an index table's rows, or a postings index's chunk
+    /// counts, whose keys are the ranks as text: no chunk is read), from `table` for the tail above that index's
     /// watermark (every name is a constant).
     private static func counts(
         _ database: Database, _ column: String, _ table: String, _ index: String
     ) throws -> [Int64: Int64] {
         var counts: [Int64: Int64] = [:]
         let mark = "(SELECT indexed_through FROM index_marks WHERE name = '\(index)')"
+        let indexed =
+            Self.postingsIndexes[index] != nil
+            ? "SELECT CAST(key AS INTEGER), sum(count) FROM postings WHERE index_name = '\(index)' GROUP BY key"
+            : "SELECT \(column), count(*) FROM \(index) GROUP BY \(column)"
         for sql in [
-            "SELECT \(column), count(*) FROM \(index) GROUP BY \(column)",
+            indexed,
             "SELECT \(column), count(*) FROM \(table) WHERE id > \(mark) GROUP BY \(column)",
         ] {
             for (key, count) in try database.query(sql, { row in (row.int64(at: 0), row.int64(at: 1)) }) {

@@ -1,8 +1,9 @@
 // The postings indexes in SQLite (Postings.swift has the pure half; docs/STORAGE.md, "Postings", the why): the
 // indexer writes a slice's entries as chunk rows of `postings`, ListEvents walks them (merged with the tail above
-// the index's watermark, as for every index), GetStats sums their counts, and retention takes deleted events out
-// of them. A postings index has the same watermark in `index_marks` as an index table, with the same promise: in
-// any snapshot an event is in the index (at or below the mark) or in its tail (above it), never both or neither.
+// the index's watermark, as for every index), GetStats sums their chunks' counts, and retention takes deleted
+// events out of them. A postings index has the same watermark in `index_marks` as an index table, with the same
+// promise: in any snapshot an event is in the index (at or below the mark) or in its tail (above it), never both
+// or neither.
 import VigilAPI
 import VigilSQLite
 
@@ -22,9 +23,9 @@ extension SQLiteStore {
         var severities: [Int64: [PostingEntry]] = [:]
         var sources: [String: [PostingEntry]] = [:]
         var types: [String: [PostingEntry]] = [:]
-        let (bySeverity, bySource, byType) = (
-            wanted.contains("events_by_severity"), wanted.contains("events_by_source"), wanted.contains("events_by_type")
-        )
+        let bySeverity = wanted.contains("events_by_severity")
+        let bySource = wanted.contains("events_by_source")
+        let byType = wanted.contains("events_by_type")
         let select = try database.cachedStatement(
             "SELECT severity, source_name, event_type, occurred_at, id FROM events WHERE id > ? AND id <= ?")
         try select.forEachRow(arguments: [from, through]) { row in
@@ -33,14 +34,15 @@ extension SQLiteStore {
             if bySource { sources[try row.string(at: 1) ?? "", default: []].append(entry) }
             if byType { types[try row.string(at: 2) ?? "", default: []].append(entry) }
         }
-        for (severity, entries) in severities {
-            try Self.writeRun(database, index: "events_by_severity", key: String(severity), segment: from + 1, entries: entries.sorted())
-        }
-        for (source, entries) in sources {
-            try Self.writeRun(database, index: "events_by_source", key: source, segment: from + 1, entries: entries.sorted())
-        }
-        for (type, entries) in types {
-            try Self.writeRun(database, index: "events_by_type", key: type, segment: from + 1, entries: entries.sorted())
+        // Severities were grouped by rank (no string per event); their keys are the ranks as text.
+        let bySeverityText = Dictionary(uniqueKeysWithValues: severities.map { (String($0.key), $0.value) })
+        let runsByIndex = [
+            ("events_by_severity", bySeverityText), ("events_by_source", sources), ("events_by_type", types),
+        ]
+        for (index, runs) in runsByIndex {
+            for (key, entries) in runs {
+                try Self.writeRun(database, index: index, key: key, segment: from + 1, entries: entries.sorted())
+            }
         }
     }
 
@@ -63,8 +65,8 @@ extension SQLiteStore {
 
     // MARK: Retention
 
-    /// Takes `events` (id, occurred_at and the indexed columns, read before the rows are deleted) out of every
-    /// postings index that holds them: each affected segment of a key is read, filtered and written back.
+    /// Takes `events` (their ids and indexed columns, read before the rows are deleted) out of every postings index
+    /// that holds them: each affected segment of a key is read, filtered and written back.
     static func removePostings(_ database: Database, of events: [PostingsVictim]) throws {
         guard !events.isEmpty else { return }
         let marks = try Self.indexProgress(database).marks
@@ -117,16 +119,6 @@ extension SQLiteStore {
         }
     }
 
-    // MARK: Counting
-
-    /// Entries per key of `index` (GetStats), from the chunk counts: no chunk is read.
-    static func postingsCounts(_ database: Database, index: String) throws -> [String: Int64] {
-        var counts: [String: Int64] = [:]
-        try database.cachedStatement("SELECT key, sum(count) FROM postings WHERE index_name = ? GROUP BY key")
-            .forEachRow(arguments: [index]) { row in counts[try row.string(at: 0) ?? "", default: 0] += row.int64(at: 1) }
-        return counts
-    }
-
     // MARK: Reading (ListEvents)
 
     /// The indexed arm of a ListEvents page driven by a postings index: up to `limit` events in the query's order,
@@ -173,7 +165,6 @@ extension SQLiteStore {
 /// An event leaving the store (retention), with what names its postings entries.
 struct PostingsVictim: Sendable {
     let id: Int64
-    let occurredAt: Int64
     let severity: Int64
     let sourceName: String
     let eventType: String
@@ -271,7 +262,8 @@ struct EventFetcher {
         var conditions = ["e.id IN (\(Array(repeating: "?", count: Self.batch).joined(separator: ", ")))"]
         var arguments: [any SQLiteBindable] = []
         if !severities.isEmpty {
-            conditions.append("e.severity IN (\(Array(repeating: "?", count: severities.count).joined(separator: ", ")))")
+            let placeholders = Array(repeating: "?", count: severities.count).joined(separator: ", ")
+            conditions.append("e.severity IN (\(placeholders))")
             arguments += severities as [any SQLiteBindable]
         }
         if let type = query.eventType {
