@@ -7,6 +7,12 @@
 // So a new connection at the limit evicts the oldest one that has been handshaking for `evictableHandshakeAge`, and
 // is refused only when no such one exists. A well-behaved client finishes its handshake in a round trip or two, far
 // below that age, so it is never evicted; a slowloris connection soon is.
+//
+// Accepting never spends the process's last descriptors either. Others need them at any moment: SQLite opens its
+// journal and WAL files, and Dispatch's thread-pool monitor opens /proc/<tid>/stat once a second while work is
+// queued and traps the whole process (SIGILL, no message) when that open fails. Descriptors are allocated lowest
+// first, so an accepted descriptor numbered N means 0..<N are all taken: one at or above the soft limit minus
+// `descriptorReserve` is closed at once, like a connection over the limit.
 import Synchronization
 public import VigilPOSIX
 public import VigilTLS
@@ -32,6 +38,10 @@ public final class TCPServer: Sendable {
         /// A connection still handshaking after this long may be evicted for a newcomer at the limit: long past any
         /// honest handshake (milliseconds), short enough that slow ones cannot hold the slots.
         public var evictableHandshakeAge: Duration
+        /// Descriptors below the open-files soft limit that accepting leaves free for the rest of the process (0:
+        /// accept until EMFILE). A connection that would take one is closed at once and counted in
+        /// `rejectedConnectionCount`.
+        public var descriptorReserve: Int
 
         public init(
             address: SocketAddress,
@@ -40,7 +50,8 @@ public final class TCPServer: Sendable {
             connection: TLSConnection.Options = TLSConnection.Options(),
             backlog: Int32 = 4096,
             acceptPause: Duration = .milliseconds(100),
-            evictableHandshakeAge: Duration = .seconds(1)
+            evictableHandshakeAge: Duration = .seconds(1),
+            descriptorReserve: Int = 64
         ) {
             self.address = address
             self.tls = tls
@@ -49,6 +60,7 @@ public final class TCPServer: Sendable {
             self.backlog = backlog
             self.acceptPause = acceptPause
             self.evictableHandshakeAge = evictableHandshakeAge
+            self.descriptorReserve = descriptorReserve
         }
     }
 
@@ -81,7 +93,8 @@ public final class TCPServer: Sendable {
 
     /// Connections accepted and not yet closed.
     public var connectionCount: Int { self.connections.withLock { $0.all.count } }
-    /// Connections closed at once because `maximumConnections` was reached.
+    /// Connections closed at once because `maximumConnections` was reached or they would have taken a reserved
+    /// descriptor.
     public var rejectedConnectionCount: Int { self.rejected.load(ordering: .relaxed) }
     /// Connections still in their TLS handshake closed to make room for a newcomer at the limit.
     public var evictedHandshakeCount: Int { self.evicted.load(ordering: .relaxed) }
@@ -101,6 +114,10 @@ public final class TCPServer: Sendable {
 
     /// Called on the listener's loop for each accepted socket.
     func adopt(_ socket: Socket) {
+        guard !self.takesReservedDescriptor(socket) else {
+            self.reject(socket)
+            return
+        }
         let (admitted, victim) = self.connections.withLock { table -> (Bool, TLSConnection?) in
             guard table.all.count >= self.configuration.maximumConnections else { return (true, nil) }
             let bornBefore = ContinuousClock.now - self.configuration.evictableHandshakeAge
@@ -108,9 +125,7 @@ public final class TCPServer: Sendable {
             return (true, victim)
         }
         guard admitted else {
-            self.rejected.add(1, ordering: .relaxed)
-            try? socket.setResetOnClose()
-            try? socket.close()
+            self.reject(socket)
             return
         }
         if let victim {
@@ -145,6 +160,24 @@ public final class TCPServer: Sendable {
             self.connections.withLock { $0.remove(key) }
             try? socket.close()
         }
+    }
+}
+
+extension TCPServer {
+    /// Reads the soft limit on every accept rather than once at start: an operator may change it on the running
+    /// process (`prlimit`), and one getrlimit is nothing next to a TLS handshake.
+    private func takesReservedDescriptor(_ socket: Socket) -> Bool {
+        let reserve = self.configuration.descriptorReserve
+        guard reserve > 0, let limit = try? ResourceLimits.openFiles() else { return false }
+        let ceiling = limit.current >= UInt64(Int32.max) ? Int64(Int32.max) : Int64(limit.current)
+        return Int64(socket.fileDescriptor.rawValue) >= ceiling - Int64(reserve)
+    }
+
+    /// Closes with a reset, so the peer learns at once instead of waiting on a connection nobody serves.
+    private func reject(_ socket: Socket) {
+        self.rejected.add(1, ordering: .relaxed)
+        try? socket.setResetOnClose()
+        try? socket.close()
     }
 }
 

@@ -132,14 +132,15 @@ struct EchoServer {
     init(
         loops: Int = 2,
         maximumConnections: Int = 10_000,
-        options: TLSConnection.Options = TLSConnection.Options()
+        options: TLSConnection.Options = TLSConnection.Options(),
+        descriptorReserve: Int = 64
     ) async throws {
         self.tls = try TestTLS()
         self.group = try EventLoopGroup(loopCount: loops, namePrefix: "test-loop")
         self.logs = ServerLogs()
         let configuration = TCPServer.Configuration(
             address: .ipv4Loopback(port: 0), tls: self.tls.server, maximumConnections: maximumConnections,
-            connection: options)
+            connection: options, descriptorReserve: descriptorReserve)
         self.server = try await TCPServer(
             configuration: configuration, group: self.group, makeHandler: self.logs.make(echo: true))
     }
