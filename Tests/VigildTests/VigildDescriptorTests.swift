@@ -14,7 +14,8 @@ extension VigildServeTests {
     @Test("a connection flood under a low open-files limit leaves vigild its reserve of descriptors; it serves after")
     func descriptorReserveKept() async throws {
         let directory = try TemporaryDirectory(prefix: "vigild-fds")
-        let (process, port, stderr) = try await Self.start(in: directory)
+        // A handshake timeout longer than the test, so the flood holds its descriptors however slow the machine is.
+        let (process, port, stderr) = try await Self.start(in: directory, extraArguments: ["--handshake-timeout", "120"])
         defer { if process.isRunning { process.terminate() } }
         let pid = process.processIdentifier
         func openDescriptors() -> Int {
@@ -35,7 +36,9 @@ extension VigildServeTests {
             most = max(most, openDescriptors())
             try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(most <= ceiling, "vigild held \(most) descriptors of \(limit), reserve \(Self.descriptorReserve)")
+        // Accepted sockets stay below the ceiling; the reserve above it serves vigild's own brief opens (Dispatch
+        // reading /proc, SQLite), a few of which the sampling may catch.
+        #expect(most <= ceiling + 8, "vigild held \(most) descriptors of \(limit), reserve \(Self.descriptorReserve)")
         #expect(most >= ceiling - 8, "the flood filled vigild up to its reserve: \(most) of \(limit)")
         let refused = try? await Self.connect(port: port, ca: directory.file("data/tls/cert.pem"), timeout: .zero)
         #expect(refused == nil, "a newcomer is refused while the reserve is all that is left")
