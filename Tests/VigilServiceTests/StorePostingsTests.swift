@@ -1,6 +1,8 @@
 // The postings indexes in a real SQLite file: events spread over many small slices with overlapping times, some
 // left in the tail, are listed page by page by every filter a postings index drives, in both orders, exactly as a
 // filter-and-sort of the events says; retention takes deleted events out of the chunks; stats count them.
+import Dispatch
+import Synchronization
 import Testing
 import VigilAPI
 import VigilSQLite
@@ -18,16 +20,21 @@ import VigilSQLite
                 Self.severities[(index * 7) % 4], source: "h\(index % 5)", type: "t\(index % 3)",
                 occurredAt: 10_000 + Int64((index * 37) % 101) * 10)
         }
-        _ = try await fixture.store.insertEvents(Array(events[..<260]), submittedBy: agent)
+        let indexed = try await fixture.store.insertEvents(Array(events[..<260]), submittedBy: agent)
         try await fixture.store.withWriterConnection { database in
             while try database.transaction(.immediate, { database in try SQLiteStore.indexSlice(database, rows: 23) })
                 > 0
             {}
         }
-        _ = try await fixture.store.insertEvents(Array(events[260...]), submittedBy: agent)
-        var all = EventQuery()
-        all.pageSize = 1000
-        return try await fixture.store.listEvents(all).items
+        let tail = try await fixture.store.insertEvents(Array(events[260...]), submittedBy: agent)
+        // Read back one by one (by primary key), not through a list: the reference must not come from the code
+        // under test.
+        var stored: [Event] = []
+        for outcome in indexed + tail {
+            let id = try #require(outcome.eventID)
+            stored.append(try #require(try await fixture.store.event(id: id)).event)
+        }
+        return stored
     }
 
     static func queries() -> [(String, EventQuery)] {
@@ -50,7 +57,13 @@ import VigilSQLite
             var sourceAndType = EventQuery()
             sourceAndType.sourceName = "h3"
             sourceAndType.eventType = "t0"
+            var timeRange = EventQuery()
+            timeRange.occurredFrom = 10_150
+            timeRange.occurredBefore = 10_650
+            var twoSeverities = EventQuery()
+            twoSeverities.severities = [.low, .high]
             for (name, var query) in [
+                ("every event", EventQuery()), ("a time range", timeRange), ("two severities by time", twoSeverities),
                 ("source", bySource), ("type in a time range", byType), ("one severity", bySeverity),
                 ("severity order", severityOrder), ("two severities by severity from one source", someSeverities),
                 ("source and type", sourceAndType),
@@ -112,11 +125,11 @@ import VigilSQLite
             #expect(removed.events == gone.count && !gone.isEmpty)
             let left = events.filter { !gone.contains($0.id) }
             let entries = try await fixture.store.withWriterConnection { database in
-                try ["events_by_severity", "events_by_source", "events_by_type"].map { index in
+                try ["events_by_time", "events_by_severity", "events_by_source", "events_by_type"].map { index in
                     try StoreIndexerTests.entries(database, index)
                 }
             }
-            #expect(entries == Array(repeating: Int64(left.count), count: 3))
+            #expect(entries == Array(repeating: Int64(left.count), count: 4))
             for (name, var query) in Self.queries() {
                 query.pageSize = 1000
                 let listed = try await fixture.store.listEvents(query).items.map(\.id)
@@ -145,5 +158,46 @@ import VigilSQLite
             bySource.sourceName = "h1"
             #expect(try await fixture.store.listEvents(bySource).items.count == 20)
         }
+    }
+
+    @Test("a slice prepared on a reader is not inserted once retention moved marks or deleted events meanwhile")
+    func stalePreparedSliceIsDropped() async throws {
+        let prepared = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let first = Atomic<Bool>(true)
+        let fixture = try StoreFixture { configuration in
+            configuration.afterPostingsPrepared = {
+                guard first.exchange(false, ordering: .relaxed) else { return }
+                prepared.signal()
+                release.wait()
+            }
+        }
+        defer { fixture.store.close() }
+        let events = (0..<200).map { index in
+            makeEvent(Self.severities[index % 2], source: "h\(index % 4)", occurredAt: 10_000 + Int64(index))
+        }
+        _ = try await fixture.store.insertEvents(events, submittedBy: agent)
+        // The indexer reads the whole tail on a reader and stops there; retention then indexes the tail itself and
+        // deletes the oldest events, before the writer gets the prepared slice.
+        fixture.store.scheduleIndexing()
+        await Task.detached { prepared.wait() }.value
+        let removed = try await fixture.store.deleteEvents(occurredBefore: 10_050)
+        #expect(removed.events == 50)
+        release.signal()
+        // The step has run once the writer serves a job queued after it.
+        while fixture.store.ingestCommitter.indexingSlices == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        _ = try await fixture.store.withWriterConnection { _ in 0 }
+        #expect(fixture.store.ingestCommitter.indexingFailures == 0)
+        let entries = try await fixture.store.withWriterConnection { database in
+            try ["events_by_time", "events_by_severity", "events_by_source", "events_by_type"].map { index in
+                try StoreIndexerTests.entries(database, index)
+            }
+        }
+        #expect(entries == [150, 150, 150, 150])
+        var all = EventQuery()
+        all.pageSize = 1000
+        all.ascending = true
+        let listed = try await fixture.store.listEvents(all).items.map { $0.occurredAt?.unixNanoseconds ?? 0 }
+        #expect(listed == Array(10_050..<10_200))
     }
 }

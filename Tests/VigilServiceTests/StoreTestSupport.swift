@@ -37,7 +37,7 @@ struct StoreFixture: Sendable {
     let clock: StoreClock
     var path: String { self.store.configuration.path }
 
-    init(readers: Int = 2) throws {
+    init(readers: Int = 2, configure: (inout SQLiteStore.Configuration) -> Void = { _ in }) throws {
         self.directory = try TemporaryDirectory(prefix: "vigil-store")
         let clock = StoreClock()
         self.clock = clock
@@ -46,6 +46,7 @@ struct StoreFixture: Sendable {
         configuration.clock = { clock.read() }
         configuration.writerCacheKiB = 8_192
         configuration.readerCacheKiB = 2_048
+        configure(&configuration)
         self.store = try SQLiteStore(configuration: configuration)
     }
 

@@ -87,6 +87,12 @@ final class IngestCommitter: Sendable {
         }
     }
 
+    /// `isIdle(since:)` for a caller on the writer thread, where no group can be mid-commit: a drain still queued
+    /// then only finds the queue empty (each drain requeues itself once more), so it does not count as ingest.
+    func isIdleOnWriter(since generation: UInt64) -> Bool {
+        self.state.withLock { state in state.groupCommits == generation && state.queue.isEmpty }
+    }
+
     /// True when the caller should queue an indexing slice: none is queued yet, and indexing is not backing off
     /// after a failure (then only the retry timer, `isRetry`, may queue one).
     func claimIndexing(isRetry: Bool = false) -> Bool {

@@ -3,6 +3,7 @@
 // oldest first and deletes each row with its index rows. It deletes in bounded chunks, one write transaction each,
 // so the writer (and ingest behind it) never waits long for a retention pass however much there is to delete.
 import VigilAPI
+import Synchronization
 import VigilSQLite
 
 extension SQLiteStore {
@@ -48,7 +49,14 @@ extension SQLiteStore {
         }
         var total = RetentionResult(events: 0, alerts: 0, alertChanges: 0)
         while true {
-            let chunk = try await self.write { database in try Self.deleteChunk(database, before: cutoff) }
+            let chunk = try await self.writer.run { database in
+                let chunk = try database.transaction(.immediate) { database in
+                    try Self.deleteChunk(database, before: cutoff)
+                }
+                // Counted after the commit and before the writer's next job: see `retentionCommits`.
+                if chunk.events > 0 { self.retentionCommits.add(1, ordering: .sequentiallyConsistent) }
+                return chunk
+            }
             total.events += chunk.events
             total.alerts += chunk.alerts
             total.alertChanges += chunk.alertChanges
@@ -64,24 +72,7 @@ extension SQLiteStore {
     }
 
     private static func deleteChunk(_ database: Database, before cutoff: Int64) throws -> RetentionResult {
-        // Oldest first along events_by_time; an event whose alert is not RESOLVED keeps both.
-        let victims = try database.query(
-            """
-            SELECT e.id, e.submitted_by_user_id, e.idempotency_key, a.id, e.severity, e.source_name, e.event_type
-            FROM events_by_time x CROSS JOIN events e ON e.id = x.id LEFT JOIN alerts a ON a.event_id = e.id
-            WHERE x.occurred_at < ? AND (a.id IS NULL OR a.status = 3)
-            ORDER BY x.occurred_at LIMIT ?
-            """,
-            arguments: [cutoff, Self.retentionChunk]
-        ) { row in
-            (
-                event: row.int64(at: 0), submitter: row.int64(at: 1), key: try row.string(at: 2),
-                alert: row.isNull(at: 3) ? nil : row.int64(at: 3),
-                postings: PostingsVictim(
-                    id: row.int64(at: 0), severity: row.int64(at: 4), sourceName: try row.string(at: 5) ?? "",
-                    eventType: try row.string(at: 6) ?? "")
-            )
-        }
+        let victims = try Self.retentionVictims(database, before: cutoff, limit: Self.retentionChunk)
         try Self.removePostings(database, of: victims.map(\.postings))
         var result = RetentionResult(events: 0, alerts: 0, alertChanges: 0)
         for victim in victims {
@@ -101,6 +92,54 @@ extension SQLiteStore {
             }
         }
         return result
+    }
+
+    /// An event retention deletes, with what names its rows elsewhere.
+    private struct Victim {
+        let event: Int64
+        let submitter: Int64
+        let key: String?
+        let alert: Int64?
+        let postings: PostingsVictim
+    }
+
+    /// Up to `limit` events that occurred before `cutoff`, oldest first along events_by_time's postings (the pass
+    /// indexed the tail first), skipping those whose alert is not RESOLVED (an open alert keeps its event). Rows
+    /// are read 64 ids per statement, like a list's.
+    private static func retentionVictims(_ database: Database, before cutoff: Int64, limit: Int) throws -> [Victim] {
+        let bounds = PostingBounds(ascending: true, before: cutoff)
+        var walk = PostingsWalk(
+            try PostingsDirectory(database, index: "events_by_time", key: "", bounds: bounds), bounds: bounds)
+        var victims: [Victim] = []
+        var candidates: [Int64] = []
+        func read() throws {
+            defer { candidates = [] }
+            guard !candidates.isEmpty else { return }
+            let marks = Array(repeating: "?", count: candidates.count).joined(separator: ", ")
+            let rows = try database.query(
+                """
+                SELECT e.id, e.submitted_by_user_id, e.idempotency_key, a.id, e.severity, e.source_name, e.event_type
+                FROM events e LEFT JOIN alerts a ON a.event_id = e.id
+                WHERE e.id IN (\(marks)) AND (a.id IS NULL OR a.status = 3)
+                """,
+                arguments: candidates
+            ) { row in
+                Victim(
+                    event: row.int64(at: 0), submitter: row.int64(at: 1), key: try row.string(at: 2),
+                    alert: row.isNull(at: 3) ? nil : row.int64(at: 3),
+                    postings: PostingsVictim(
+                        id: row.int64(at: 0), severity: row.int64(at: 4), sourceName: try row.string(at: 5) ?? "",
+                        eventType: try row.string(at: 6) ?? ""))
+            }
+            let byID = Dictionary(rows.map { ($0.event, $0) }, uniquingKeysWith: { first, _ in first })
+            victims += candidates.compactMap { byID[$0] }
+        }
+        while victims.count < limit, let entry = try walk.next() {
+            candidates.append(entry.id)
+            if candidates.count == EventFetcher.batch { try read() }
+        }
+        try read()
+        return Array(victims.prefix(limit))
     }
 
     /// Deletes the index rows of one row of `table` (before the row itself: its columns name them), for every index

@@ -8,21 +8,34 @@ import VigilAPI
 import VigilSQLite
 
 extension SQLiteStore {
-    /// The indexes kept as postings, with the events column each is keyed by. Their entries sort by occurred_at.
+    /// The indexes kept as postings, with the events column each is keyed by (none for events_by_time: one key,
+    /// "", holds every event). Their entries sort by occurred_at.
     static let postingsIndexes: [String: String] = [
-        "events_by_severity": "severity", "events_by_source": "source_name", "events_by_type": "event_type",
+        "events_by_time": "", "events_by_severity": "severity", "events_by_source": "source_name",
+        "events_by_type": "event_type",
     ]
 
     // MARK: Writing (the indexer)
 
-    /// Writes the entries of events (`from`, `through`] into each of `indexes` (postings indexes), one run per key
-    /// cut into chunks, all as the segment `from + 1` (the slice's first id, which no other slice of an index has).
-    /// The rows are read once for all of them.
+    /// Writes the entries of events (`from`, `through`] into each of `indexes` (postings indexes): `preparePostings`
+    /// then `writePostings` on one connection. The indexer instead prepares on a reader, off the writer thread.
     static func derivePostings(_ database: Database, indexes: [String], from: Int64, through: Int64) throws {
+        try Self.writePostings(database, try Self.preparePostings(database, indexes: indexes, from: from, through: through))
+    }
+
+    /// Reads events (`from`, `through`] once and builds every chunk row of `indexes` for them: one run per key, cut
+    /// into chunks, all as the segment `from + 1` (the slice's first id, which no other slice of an index has).
+    /// Only reads, so it runs on a reader in a snapshot that holds the whole slice (events never change, and ids at
+    /// or below a committed one are never inserted later), while the writer goes on committing.
+    static func preparePostings(
+        _ database: Database, indexes: [String], from: Int64, through: Int64
+    ) throws -> PreparedPostings {
         let wanted = Set(indexes)
+        var all: [PostingEntry] = []
         var severities: [Int64: [PostingEntry]] = [:]
         var sources: [String: [PostingEntry]] = [:]
         var types: [String: [PostingEntry]] = [:]
+        let byTime = wanted.contains("events_by_time")
         let bySeverity = wanted.contains("events_by_severity")
         let bySource = wanted.contains("events_by_source")
         let byType = wanted.contains("events_by_type")
@@ -30,6 +43,7 @@ extension SQLiteStore {
             "SELECT severity, source_name, event_type, occurred_at, id FROM events WHERE id > ? AND id <= ?")
         try select.forEachRow(arguments: [from, through]) { row in
             let entry = PostingEntry(sort: row.int64(at: 3), id: row.int64(at: 4))
+            if byTime { all.append(entry) }
             if bySeverity { severities[row.int64(at: 0), default: []].append(entry) }
             if bySource { sources[try row.string(at: 1) ?? "", default: []].append(entry) }
             if byType { types[try row.string(at: 2) ?? "", default: []].append(entry) }
@@ -37,28 +51,43 @@ extension SQLiteStore {
         // Severities were grouped by rank (no string per event); their keys are the ranks as text.
         let bySeverityText = Dictionary(uniqueKeysWithValues: severities.map { (String($0.key), $0.value) })
         let runsByIndex = [
-            ("events_by_severity", bySeverityText), ("events_by_source", sources), ("events_by_type", types),
+            ("events_by_time", byTime ? ["": all] : [:]), ("events_by_severity", bySeverityText), ("events_by_source", sources), ("events_by_type", types),
         ]
+        var rows: [PreparedPostings.Row] = []
         for (index, runs) in runsByIndex {
             for (key, entries) in runs {
-                try Self.writeRun(database, index: index, key: key, segment: from + 1, entries: entries.sorted())
+                rows += Self.chunkRows(index: index, key: key, segment: from + 1, entries: entries.sorted())
             }
+        }
+        return PreparedPostings(indexes: indexes, from: from, through: through, rows: rows)
+    }
+
+    /// Inserts prepared chunk rows (inside the caller's write transaction).
+    static func writePostings(_ database: Database, _ prepared: PreparedPostings) throws {
+        try Self.insert(database, prepared.rows)
+    }
+
+    /// Sorted `entries` as the chunk rows of (`index`, `key`, `segment`), numbered from 0.
+    private static func chunkRows(
+        index: String, key: String, segment: Int64, entries: [PostingEntry]
+    ) -> [PreparedPostings.Row] {
+        PostingChunk.chunks(of: entries).enumerated().map { number, chunk in
+            PreparedPostings.Row(
+                index: index, key: key, segment: segment, chunk: Int64(number), low: chunk.low, high: chunk.high,
+                count: Int64(chunk.entries.count), entries: chunk.encoded())
         }
     }
 
-    /// Stores sorted `entries` as the chunks of (`index`, `key`, `segment`), numbered from 0.
-    private static func writeRun(
-        _ database: Database, index: String, key: String, segment: Int64, entries: [PostingEntry]
-    ) throws {
+    private static func insert(_ database: Database, _ rows: [PreparedPostings.Row]) throws {
         let insert = try database.cachedStatement(
             """
             INSERT INTO postings (index_name, key, segment, chunk, low, high, count, entries)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """
         )
-        for (number, chunk) in PostingChunk.chunks(of: entries).enumerated() {
+        for row in rows {
             try insert.execute(arguments: [
-                index, key, segment, Int64(number), chunk.low, chunk.high, Int64(chunk.entries.count), chunk.encoded(),
+                row.index, row.key, row.segment, row.chunk, row.low, row.high, row.count, row.entries,
             ])
         }
     }
@@ -108,7 +137,8 @@ extension SQLiteStore {
             "DELETE FROM postings WHERE index_name = ? AND key = ? AND segment = ?")
         try delete.execute(arguments: [index, place.key, place.segment])
         let kept = entries.filter { !ids.contains($0.id) }
-        try Self.writeRun(database, index: index, key: place.key, segment: place.segment, entries: kept)
+        try Self.insert(
+            database, Self.chunkRows(index: index, key: place.key, segment: place.segment, entries: kept))
     }
 
     static func decodeChunk(_ row: Statement, at column: Int = 0) throws -> [PostingEntry] {
@@ -135,6 +165,8 @@ extension SQLiteStore {
             keys = [(source, nil)]
         } else if index == "events_by_type", let type = query.eventType {
             keys = [(type, nil)]
+        } else if index == "events_by_time" {
+            keys = [("", nil)]
         } else {
             let ranks = (severities.isEmpty ? [1, 2, 3, 4] : severities.sorted())
             keys = (query.order == .severity && !query.ascending ? ranks.reversed() : ranks).map { (String($0), $0) }
@@ -162,6 +194,26 @@ extension SQLiteStore {
     }
 }
 
+/// A slice's postings chunk rows, built off the writer (`preparePostings`) and inserted on it (`writePostings`).
+struct PreparedPostings: Sendable {
+    struct Row: Sendable {
+        let index: String
+        let key: String
+        let segment: Int64
+        let chunk: Int64
+        let low: Int64
+        let high: Int64
+        let count: Int64
+        let entries: [UInt8]
+    }
+
+    /// The postings indexes it covers, all at the mark `from` when it was read.
+    let indexes: [String]
+    let from: Int64
+    let through: Int64
+    let rows: [Row]
+}
+
 /// An event leaving the store (retention), with what names its postings entries.
 struct PostingsVictim: Sendable {
     let id: Int64
@@ -171,6 +223,7 @@ struct PostingsVictim: Sendable {
 
     func key(for index: String) -> String {
         switch SQLiteStore.postingsIndexes[index] {
+        case "": ""
         case "severity": String(self.severity)
         case "source_name": self.sourceName
         default: self.eventType

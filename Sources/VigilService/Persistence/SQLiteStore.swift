@@ -68,6 +68,9 @@ public final class SQLiteStore: Store {
         public var report: (@Sendable (StoreReport) -> Void)?
         /// Runs on the writer thread before each ingest group commit: a test hook that slows the writer on purpose.
         public var beforeIngestCommit: (@Sendable () -> Void)?
+        /// Runs on a reader thread after the indexer prepared a postings slice there, before the writer inserts it:
+        /// a test hook that lets other writes (retention) land in between.
+        public var afterPostingsPrepared: (@Sendable () -> Void)?
         /// Now, in nanoseconds since the Unix epoch (UTC); replaceable so tests control time.
         public var clock: @Sendable () -> Int64 = SQLiteStore.systemClock
 
@@ -94,6 +97,9 @@ public final class SQLiteStore: Store {
     let userChanges = Atomic<UInt64>(0)
     /// When a list last ran, for the tail bound.
     let lastList = LastOccurrence()
+    /// Retention transactions committed so far: a postings slice prepared on a reader is inserted only if none
+    /// committed since it was read (SQLiteStore+Indexer).
+    let retentionCommits = Atomic<UInt64>(0)
     var clock: @Sendable () -> Int64 { self.configuration.clock }
 
     /// Opens (creating when missing) and migrates the database, then starts the writer and reader threads.
@@ -142,7 +148,7 @@ public final class SQLiteStore: Store {
             throw StoreError.from(error)
         }
         // A tail left by the previous run (a crash, a busy shutdown) starts moving at once.
-        self.scheduleIndexing()
+        self.scheduleIndexing(onWriterOnly: true)
     }
 
     /// A store on `path` with default settings.

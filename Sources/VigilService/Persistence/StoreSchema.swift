@@ -20,6 +20,7 @@ enum StoreSchema {
         Migration("0004_deferred_indexes", sql: Self.deferredIndexes),
         Migration("0005_index_marks_per_index", sql: Self.indexMarksPerIndex),
         Migration("0006_event_postings", sql: Self.eventPostings),
+        Migration("0007_time_postings", sql: Self.timePostings),
     ])
 
     private static let users = """
@@ -222,6 +223,12 @@ enum StoreSchema {
         DROP TABLE events_by_type;
         UPDATE index_marks SET indexed_through = 0
             WHERE name IN ('events_by_severity', 'events_by_source', 'events_by_type');
+        """
+
+    /// events_by_time joins the postings too (one key, "", for every event): the indexer rebuilds it from mark 0.
+    private static let timePostings = """
+        DROP TABLE events_by_time;
+        UPDATE index_marks SET indexed_through = 0 WHERE name = 'events_by_time';
         """
 
     /// Ingest producers' high-water marks, written in the same transaction as their events (the ingest issue).
