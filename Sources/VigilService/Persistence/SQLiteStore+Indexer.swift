@@ -95,17 +95,20 @@ extension SQLiteStore {
             guard let step = progress.nextStep(rows: self.configuration.indexSliceEvents),
                 Self.postingsIndexes[step.index] != nil
             else { return nil }
-            let together = Self.postingsIndexes(at: step.from, in: progress)
-            return try Self.preparePostings(database, indexes: together, from: step.from, through: step.through)
+            let together = Self.postingsIndexes(of: step.table, at: step.from, in: progress)
+            return try Self.preparePostings(
+                database, table: step.table, indexes: together, from: step.from, through: step.through)
         }
         self.configuration.afterPostingsPrepared?()
         guard let postings = postings ?? nil else { return nil }
         return PreparedStep(postings: postings, retentionCommits: retentionCommits)
     }
 
-    /// The postings indexes whose watermark is `mark`: derived together, from one read of the slice's rows.
-    private static func postingsIndexes(at mark: Int64, in progress: IndexProgress) -> [String] {
-        progress.marks.filter { Self.postingsIndexes[$0.index] != nil && $0.indexedThrough == mark }.map(\.index)
+    /// The postings indexes of `table` whose watermark is `mark`: derived together, from one read of the slice.
+    private static func postingsIndexes(of table: String, at mark: Int64, in progress: IndexProgress) -> [String] {
+        progress.marks.filter { mark_ in
+            Self.postingsIndexes[mark_.index]?.table == table && mark_.indexedThrough == mark
+        }.map(\.index)
     }
 
     /// Inserts a slice prepared on a reader and moves its indexes' watermarks, inside the caller's write
@@ -248,8 +251,9 @@ extension SQLiteStore {
         let progress = try Self.indexProgress(database)
         guard let step = progress.nextStep(rows: rows) else { return 0 }
         if Self.postingsIndexes[step.index] != nil {
-            let together = Self.postingsIndexes(at: step.from, in: progress)
-            try Self.derivePostings(database, indexes: together, from: step.from, through: step.through)
+            let together = Self.postingsIndexes(of: step.table, at: step.from, in: progress)
+            try Self.derivePostings(
+                database, table: step.table, indexes: together, from: step.from, through: step.through)
             for index in together { try Self.advance(database, index, to: step.through) }
             return Int(step.through - step.from)
         }
@@ -304,7 +308,7 @@ extension SQLiteStore {
         through: Int64
     ) throws {
         if Self.postingsIndexes[index.name] != nil {
-            try Self.derivePostings(database, indexes: [index.name], from: from, through: through)
+            try Self.derivePostings(database, table: table, indexes: [index.name], from: from, through: through)
         } else {
             try Self.deriveRows(database, index: index, of: table, from: from, through: through)
         }

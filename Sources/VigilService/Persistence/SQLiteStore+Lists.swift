@@ -25,20 +25,15 @@ extension SQLiteStore {
         let keyCount = query.order == .severity ? 3 : 2
         let after = try self.pageTokens.readToken(query.pageToken, scope: scope, keyCount: keyCount)
         let driver = Self.eventDriver(query)
-        let postings = Self.postingsIndexes[driver.table] != nil
-        let (sql, arguments) =
-            postings
-            ? try Self.tailStatement(query, after: after, limit: limit)
-            : try Self.listStatementWithTail(query, after: after, limit: limit)
+        let (sql, arguments) = try Self.tailStatement(query, after: after, limit: limit)
         let order = query.order
         let codec = self.pageTokens
         return try await self.read { database in
+            // Every events index is postings (SQLiteStore+PostingsReads): its arm is walked here and merged with
+            // the tail's in Swift, in the same read transaction.
             var events = try database.query(sql, arguments: arguments) { row in try Rows.event(row) }
-            if postings {
-                // The indexed arm walks postings (SQLiteStore+Postings); the merge happens here instead of in SQL.
-                events += try Self.postingsEvents(database, query, index: driver.table, after: after, limit: limit + 1)
-                events.sort { Self.precedes($0, $1, query) }
-            }
+            events += try Self.postingsEvents(database, query, index: driver, after: after, limit: limit + 1)
+            events.sort { Self.precedes($0, $1, query) }
             guard events.count > limit else { return Page(items: events, nextPageToken: "") }
             events.removeLast(events.count - limit)
             let keys = Self.pageKey(of: events[limit - 1], order)
@@ -57,29 +52,13 @@ extension SQLiteStore {
         return scope
     }
 
-    /// One ListEvents page: the indexed arm and the tail arm, merged.
-    static func listStatementWithTail(
-        _ query: EventQuery,
-        after: [Int64]?,
-        limit: Int
-    ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
-        let indexed = try Self.listStatement(query, after: after, limit: limit)
-        // The tail's ids are sorted alone and the page's rows read after: a sorter fed whole rows (with their
-        // descriptions) costs about twice as much per tail row.
-        let tail = try Self.tailStatement(query, after: after, limit: limit)
-        // Result columns: 1 id, 4 severity, 6 occurred_at (Rows.eventColumns).
-        let keys = query.order == .severity ? [4, 6, 1] : [6, 1]
-        return Self.merge(indexed, tail, keyColumns: keys, ascending: query.ascending, limit: limit)
-    }
-
-    /// The tail arm of a ListEvents page alone (`limit + 1` rows, unordered): for indexes whose indexed arm is not
-    /// SQL (postings).
+    /// The tail arm of a ListEvents page (`limit + 1` rows): the rows above the driving index's watermark.
     static func tailStatement(
         _ query: EventQuery,
         after: [Int64]?,
         limit: Int
     ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
-        let tailPlan = try Self.eventPlan(query, after: after, driver: Self.eventDriver(query), tail: true)
+        let tailPlan = try Self.eventTailPlan(query, after: after, driver: Self.eventDriver(query))
         return (
             "SELECT \(Rows.eventColumns) FROM (" + tailPlan.sql(select: "SELECT e.id AS tail_id FROM events e")
                 + ") t JOIN events e ON e.id = t.tail_id",
@@ -114,60 +93,34 @@ extension SQLiteStore {
         return (sql, first.arguments + second.arguments + [.integer(Int64(limit + 1))])
     }
 
-    /// The index table that drives a ListEvents walk, and the column its equality filter fixes (if any).
-    static func eventDriver(_ query: EventQuery) -> (table: String, lead: String?) {
-        if query.order == .severity { return ("events_by_severity", nil) }
-        if query.sourceName != nil { return ("events_by_source", "source_name") }
-        if query.eventType != nil { return ("events_by_type", "event_type") }
-        if Set(query.severities).count == 1 { return ("events_by_severity", "severity") }
-        return ("events_by_time", nil)
+    /// The postings index that drives a ListEvents walk: the one whose key a filter fixes, else the time index.
+    static func eventDriver(_ query: EventQuery) -> String {
+        if query.order == .severity { return "events_by_severity" }
+        if query.sourceName != nil { return "events_by_source" }
+        if query.eventType != nil { return "events_by_type" }
+        if Set(query.severities).count == 1 { return "events_by_severity" }
+        return "events_by_time"
     }
 
-    /// The WHERE and ORDER BY of one arm: the indexed arm reads the index table `x` where it holds the column,
-    /// else the row `e`; the tail arm reads the row and keeps to rows above the driving index's watermark (each
-    /// index has its own: SQLiteStore+Indexer).
-    static func eventPlan(
+    /// The WHERE and ORDER BY of the tail arm: the rows above the driving index's watermark (each index has its
+    /// own: SQLiteStore+Indexer), with every filter.
+    static func eventTailPlan(
         _ query: EventQuery,
         after: [Int64]?,
-        driver: (table: String, lead: String?),
-        tail: Bool
+        driver: String
     ) throws(StoreError) -> KeysetPlan {
         let severities = Set(try query.severities.map { severity throws(StoreError) in try validSeverity(severity) })
             .map { Int64($0.rawValue) }.sorted()
-        let onIndex = !tail
-        let key = onIndex ? "x" : "e"
-        func column(_ name: String) -> String {
-            // The driving table holds its lead column, occurred_at and id; everything else is read from the row.
-            let indexed = onIndex && (name == driver.lead || name == "occurred_at" || name == "id"
-                || (name == "severity" && driver.table == "events_by_severity"))
-            return (indexed ? "x." : "e.") + name
-        }
-        let keyColumns =
-            query.order == .severity
-            ? ["\(key).severity", "\(key).occurred_at", "\(key).id"] : ["\(key).occurred_at", "\(key).id"]
+        let keyColumns = query.order == .severity ? ["e.severity", "e.occurred_at", "e.id"] : ["e.occurred_at", "e.id"]
         var plan = KeysetPlan(keyColumns: keyColumns, ascending: query.ascending)
-        if tail { plan.add(raw: "e.id > (SELECT indexed_through FROM index_marks WHERE name = '\(driver.table)')") }
-        plan.add(in: column("severity"), severities)
-        plan.add("\(column("event_type")) = ?", query.eventType)
-        plan.add("\(column("source_name")) = ?", query.sourceName)
-        plan.add("\(column("occurred_at")) >= ?", query.occurredFrom)
-        plan.add("\(column("occurred_at")) < ?", query.occurredBefore)
+        plan.add(raw: "e.id > (SELECT indexed_through FROM index_marks WHERE name = '\(driver)')")
+        plan.add(in: "e.severity", severities)
+        plan.add("e.event_type = ?", query.eventType)
+        plan.add("e.source_name = ?", query.sourceName)
+        plan.add("e.occurred_at >= ?", query.occurredFrom)
+        plan.add("e.occurred_at < ?", query.occurredBefore)
         plan.continue(after: after)
         return plan
-    }
-
-    /// The indexed arm of one ListEvents page (`limit + 1` rows): also what the query-plan tests inspect (it must
-    /// be a walk of one index table in key order, never a scan and sort).
-    static func listStatement(
-        _ query: EventQuery,
-        after: [Int64]?,
-        limit: Int
-    ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
-        let driver = Self.eventDriver(query)
-        let plan = try Self.eventPlan(query, after: after, driver: driver, tail: false)
-        // CROSS JOIN keeps the index table outermost, so the walk follows its key.
-        let sql = plan.sql(select: "SELECT \(Rows.eventColumns) FROM \(driver.table) x CROSS JOIN events e ON e.id = x.id")
-        return (sql, plan.arguments.map(\.sqliteValue) + [.integer(Int64(limit + 1))])
     }
 
     public func listAlerts(_ query: AlertQuery) async throws(StoreError) -> Page<Alert> {
@@ -176,23 +129,42 @@ extension SQLiteStore {
         let scope = try Self.scope(of: query)
         let keyCount = query.order == .createdAt ? 2 : 3
         let after = try self.pageTokens.readToken(query.pageToken, scope: scope, keyCount: keyCount)
-        let (sql, arguments) = try Self.listStatementWithTail(query, after: after, limit: limit)
+        let driver = Self.alertDriver(query)
+        let postings = Self.postingsIndexes[driver.table] != nil
+        let (sql, arguments) =
+            postings
+            ? try Self.tailStatement(query, after: after, limit: limit)
+            : try Self.listStatementWithTail(query, after: after, limit: limit)
         let order = query.order
         let codec = self.pageTokens
         return try await self.read { database in
             var alerts = try database.query(sql, arguments: arguments) { row in try Rows.alert(row) }
+            if postings {
+                // As for events: the indexed arm walks postings, and the two arms are merged here.
+                alerts += try Self.postingsAlerts(database, query, index: driver.table, after: after, limit: limit + 1)
+                alerts.sort { Self.precedes($0, $1, query) }
+            }
             guard alerts.count > limit else { return Page(items: alerts, nextPageToken: "") }
             alerts.removeLast(alerts.count - limit)
-            let last = alerts[limit - 1]
-            let created = last.createdAt?.unixNanoseconds ?? 0
-            let keys: [Int64] =
-                switch order {
-                case .createdAt: [created, last.id]
-                case .status: [Int64(last.status.rawValue), created, last.id]
-                case .severity: [Int64(last.event?.severity.rawValue ?? 0), created, last.id]
-                }
+            let keys = Self.pageKey(of: alerts[limit - 1], order)
             return Page(items: alerts, nextPageToken: codec.makeToken(keys: keys, scope: scope))
         }
+    }
+
+    /// An alert's key in `order`: what a page token holds and what pages are sorted by.
+    static func pageKey(of alert: Alert, _ order: AlertQuery.Order) -> [Int64] {
+        let created = alert.createdAt?.unixNanoseconds ?? 0
+        return switch order {
+        case .createdAt: [created, alert.id]
+        case .status: [Int64(alert.status.rawValue), created, alert.id]
+        case .severity: [Int64(alert.event?.severity.rawValue ?? 0), created, alert.id]
+        }
+    }
+
+    /// True when `first` comes before `second` in the query's order.
+    static func precedes(_ first: Alert, _ second: Alert, _ query: AlertQuery) -> Bool {
+        let (a, b) = (Self.pageKey(of: first, query.order), Self.pageKey(of: second, query.order))
+        return query.ascending ? a.lexicographicallyPrecedes(b) : b.lexicographicallyPrecedes(a)
     }
 
     static func scope(of query: AlertQuery) throws(StoreError) -> PageScope {
@@ -214,15 +186,7 @@ extension SQLiteStore {
         limit: Int
     ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
         let indexed = try Self.listStatement(query, after: after, limit: limit)
-        let tailPlan = try Self.alertPlan(query, after: after, driver: Self.alertDriver(query), tail: true)
-        let tail = (
-            // Filtered and ordered on the alert rows alone (they carry every filtered column), ids only, then the
-            // page's alerts and their events read: the tail's cost is a scan of alerts, not of alerts joined to
-            // events, and no sorter holds whole rows.
-            sql: "SELECT \(Rows.alertColumns) FROM (" + tailPlan.sql(select: "SELECT a.id AS tail_id FROM alerts a")
-                + ") t JOIN alerts a ON a.id = t.tail_id JOIN events e ON e.id = a.event_id",
-            arguments: tailPlan.arguments.map(\.sqliteValue) + [SQLiteValue.integer(Int64(limit + 1))]
-        )
+        let tail = try Self.tailStatement(query, after: after, limit: limit)
         // Result columns: 1 id, 3 status, 4 created_at, 11 the event's severity (Rows.alertColumns).
         let keys: [Int] =
             switch query.order {
@@ -231,6 +195,23 @@ extension SQLiteStore {
             case .severity: [11, 4, 1]
             }
         return Self.merge(indexed, tail, keyColumns: keys, ascending: query.ascending, limit: limit)
+    }
+
+    /// The tail arm of a ListAlerts page alone (`limit + 1` rows, in order).
+    static func tailStatement(
+        _ query: AlertQuery,
+        after: [Int64]?,
+        limit: Int
+    ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
+        let tailPlan = try Self.alertPlan(query, after: after, driver: Self.alertDriver(query), tail: true)
+        // Filtered and ordered on the alert rows alone (they carry every filtered column), ids only, then the page's
+        // alerts and their events read: the tail's cost is a scan of alerts, not of alerts joined to events, and no
+        // sorter holds whole rows.
+        return (
+            "SELECT \(Rows.alertColumns) FROM (" + tailPlan.sql(select: "SELECT a.id AS tail_id FROM alerts a")
+                + ") t JOIN alerts a ON a.id = t.tail_id JOIN events e ON e.id = a.event_id",
+            tailPlan.arguments.map(\.sqliteValue) + [SQLiteValue.integer(Int64(limit + 1))]
+        )
     }
 
     /// The index table that drives a ListAlerts walk, and the column its equality filter fixes (if any).

@@ -73,7 +73,17 @@ extension SQLiteStore {
 
     private static func deleteChunk(_ database: Database, before cutoff: Int64) throws -> RetentionResult {
         let victims = try Self.retentionVictims(database, before: cutoff, limit: Self.retentionChunk)
-        try Self.removePostings(database, of: victims.map(\.postings))
+        try Self.removePostings(database, table: "events", of: victims.map(\.postings))
+        // An alert's postings entries have its own id and its event's severity, source and type.
+        try Self.removePostings(
+            database, table: "alerts",
+            of: victims.compactMap { victim in
+                victim.alert.map { alert in
+                    PostingsVictim(
+                        id: alert, severity: victim.postings.severity, sourceName: victim.postings.sourceName,
+                        eventType: victim.postings.eventType)
+                }
+            })
         var result = RetentionResult(events: 0, alerts: 0, alertChanges: 0)
         for victim in victims {
             if let alert = victim.alert {
@@ -136,7 +146,7 @@ extension SQLiteStore {
         }
         while victims.count < limit, let entry = try walk.next() {
             candidates.append(entry.id)
-            if candidates.count == EventFetcher.batch { try read() }
+            if candidates.count == PostingsFetcher<Event>.batch { try read() }
         }
         try read()
         return Array(victims.prefix(limit))

@@ -21,6 +21,7 @@ enum StoreSchema {
         Migration("0005_index_marks_per_index", sql: Self.indexMarksPerIndex),
         Migration("0006_event_postings", sql: Self.eventPostings),
         Migration("0007_time_postings", sql: Self.timePostings),
+        Migration("0008_alert_postings", sql: Self.alertPostings),
     ])
 
     private static let users = """
@@ -229,6 +230,17 @@ enum StoreSchema {
     private static let timePostings = """
         DROP TABLE events_by_time;
         UPDATE index_marks SET indexed_through = 0 WHERE name = 'events_by_time';
+        """
+
+    /// The alert indexes but alerts_by_status (UpdateAlert moves rows in it) join the postings; the indexer
+    /// rebuilds them from mark 0.
+    private static let alertPostings = """
+        DROP TABLE alerts_by_time;
+        DROP TABLE alerts_by_severity;
+        DROP TABLE alerts_by_source;
+        DROP TABLE alerts_by_type;
+        UPDATE index_marks SET indexed_through = 0
+            WHERE name IN ('alerts_by_time', 'alerts_by_severity', 'alerts_by_source', 'alerts_by_type');
         """
 
     /// Ingest producers' high-water marks, written in the same transaction as their events (the ingest issue).
