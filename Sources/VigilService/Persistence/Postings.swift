@@ -1,7 +1,7 @@
-// Postings: how the list indexes whose keys scatter (an event's severity, source and type) are stored so that
-// maintaining them costs a fraction of a microsecond per event instead of a B-tree insertion in the middle of a
-// large tree (docs/STORAGE.md, "Postings"). The indexer turns each slice of events into, per key, one sorted run of
-// (occurred_at, id) entries cut into chunks of at most `PostingChunk.maximumEntries`, one row each; a list merges
+// Postings: how the list indexes are stored (all but alerts_by_status, whose rows UpdateAlert moves) so that
+// maintaining them costs a fraction of a microsecond per row instead of a B-tree insertion in the middle of a
+// large tree (docs/STORAGE.md, "Postings"). The indexer turns each slice of rows into, per key, one sorted run of
+// (time, id) entries cut into chunks of at most `PostingChunk.maximumEntries`, one row each; a list merges
 // the runs of every slice lazily, reading a chunk only once an entry of it could be next. Pure logic: the chunk
 // rows are read and written by SQLiteStore+Postings.
 

@@ -3,13 +3,13 @@
 // statement cache holds a few dozen variants at most. Each page asks for one row more than it returns: that row's
 // presence says whether a next page exists, without a count query.
 //
-// Two arms per page (docs/STORAGE.md): the indexed arm walks the index table whose key is the order's key (after
-// an equality on its first column when a filter allows), joined to the rows by id, for rows up to the indexer's
-// watermark; the tail arm scans the rows above the watermark (few: the indexer keeps up) with the same filters;
-// the merge keeps the first `limit + 1` in order. The watermark is read inside the statement, so both arms see the
-// same one, in the read transaction's snapshot. Where the driving index is a postings index (an event's severity,
-// source or type: SQLiteStore+Postings), the indexed arm is a walk of its chunks instead of SQL, and the two arms
-// are merged here, in the same read transaction.
+// Two arms per page (docs/STORAGE.md): the indexed arm walks the driving index (the one whose key a filter fixes,
+// else the time index) for rows up to the indexer's watermark; the tail arm scans the rows above the watermark
+// (few: the indexer keeps up) with the same filters; the merge keeps the first `limit + 1` in order. Every events
+// index and every alerts index but alerts_by_status is a postings index: its arm is a walk of chunks
+// (SQLiteStore+PostingsReads), merged here with the tail's rows in the same read transaction, so both arms see one
+// snapshot. alerts_by_status is an index table: its arm is SQL, joined to the rows by id and merged in SQL, with
+// the watermark read inside the statement.
 //
 // Stability: rows inserted during a walk never make it repeat or skip a row that existed when it began (the key of
 // a row never changes). The one exception is ordering alerts by status: an alert whose status changes mid-walk

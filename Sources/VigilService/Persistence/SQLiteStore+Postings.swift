@@ -1,9 +1,8 @@
-// The postings indexes in SQLite (Postings.swift has the pure half; docs/STORAGE.md, "Postings", the why): the
-// indexer writes a slice's entries as chunk rows of `postings`, ListEvents walks them (merged with the tail above
-// the index's watermark, as for every index), GetStats sums their chunks' counts, and retention takes deleted
-// events out of them. A postings index has the same watermark in `index_marks` as an index table, with the same
-// promise: in any snapshot an event is in the index (at or below the mark) or in its tail (above it), never both
-// or neither.
+// Writing the postings indexes in SQLite (Postings.swift has the pure half, SQLiteStore+PostingsReads the lists;
+// docs/STORAGE.md, "Postings", the why): the indexer builds a slice's chunk rows of `postings` on a reader and
+// inserts them on the writer, GetStats sums their chunks' counts, and retention takes deleted events and alerts out
+// of them. A postings index has the same watermark in `index_marks` as an index table, with the same promise: in
+// any snapshot a row is in the index (at or below the mark) or in its tail (above it), never both or neither.
 import VigilAPI
 import VigilSQLite
 
