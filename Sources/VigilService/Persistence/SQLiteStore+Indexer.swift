@@ -1,5 +1,6 @@
-// The indexer: derives the list index tables (`*_by_*`) from the rows above each index table's watermark, one index
-// table per transaction, on the writer thread between ingest group commits. Why (docs/STORAGE.md): every secondary
+// The indexer: derives the list indexes (`*_by_*`: postings, and the alerts_by_status table) from the rows above
+// each index's watermark, one step per transaction, on the writer thread between ingest group commits; a postings
+// step's rows are built beforehand on a reader (`scheduleIndexing`), so the writer only inserts them. Why (docs/STORAGE.md): every secondary
 // index entry costs a B-tree descent and dirties a page that the commit then writes to the WAL, so maintaining nine
 // indexes per acknowledged batch caps ingest far below the append rate; deriving them in large sorted slices
 // touches each index page once per slice instead, and takes the index work off the acknowledgement's path.
@@ -106,8 +107,8 @@ extension SQLiteStore {
 
     /// The postings indexes of `table` whose watermark is `mark`: derived together, from one read of the slice.
     private static func postingsIndexes(of table: String, at mark: Int64, in progress: IndexProgress) -> [String] {
-        progress.marks.filter { mark_ in
-            Self.postingsIndexes[mark_.index]?.table == table && mark_.indexedThrough == mark
+        progress.marks.filter { candidate in
+            Self.postingsIndexes[candidate.index]?.table == table && candidate.indexedThrough == mark
         }.map(\.index)
     }
 
