@@ -93,6 +93,16 @@ extension SQLiteStore {
         return (sql, first.arguments + second.arguments + [.integer(Int64(limit + 1))])
     }
 
+    /// The distinct ranks of a severity filter, ascending; INVALID_ARGUMENT for an unknown severity.
+    static func ranks(_ severities: [Severity]) throws(StoreError) -> [Int64] {
+        Set(try severities.map { severity throws(StoreError) in Int64(try validSeverity(severity).rawValue) }).sorted()
+    }
+
+    /// The distinct ranks of a status filter, ascending; INVALID_ARGUMENT for an unknown status.
+    static func ranks(_ statuses: [AlertStatus]) throws(StoreError) -> [Int64] {
+        Set(try statuses.map { status throws(StoreError) in Int64(try validStatus(status).rawValue) }).sorted()
+    }
+
     /// The postings index that drives a ListEvents walk: the one whose key a filter fixes, else the time index.
     static func eventDriver(_ query: EventQuery) -> String {
         if query.order == .severity { return "events_by_severity" }
@@ -109,8 +119,7 @@ extension SQLiteStore {
         after: [Int64]?,
         driver: String
     ) throws(StoreError) -> KeysetPlan {
-        let severities = Set(try query.severities.map { severity throws(StoreError) in try validSeverity(severity) })
-            .map { Int64($0.rawValue) }.sorted()
+        let severities = try Self.ranks(query.severities)
         let keyColumns = query.order == .severity ? ["e.severity", "e.occurred_at", "e.id"] : ["e.occurred_at", "e.id"]
         var plan = KeysetPlan(keyColumns: keyColumns, ascending: query.ascending)
         plan.add(raw: "e.id > (SELECT indexed_through FROM index_marks WHERE name = '\(driver)')")
@@ -235,10 +244,8 @@ extension SQLiteStore {
         driver: (table: String, lead: String?),
         tail: Bool
     ) throws(StoreError) -> KeysetPlan {
-        let statuses = Set(try query.statuses.map { status throws(StoreError) in try validStatus(status) })
-            .map { Int64($0.rawValue) }.sorted()
-        let severities = Set(try query.severities.map { severity throws(StoreError) in try validSeverity(severity) })
-            .map { Int64($0.rawValue) }.sorted()
+        let statuses = try Self.ranks(query.statuses)
+        let severities = try Self.ranks(query.severities)
         let onIndex = !tail
         let key = onIndex ? "x" : "a"
         func column(_ name: String) -> String {

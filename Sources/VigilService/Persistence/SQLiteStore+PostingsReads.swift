@@ -11,9 +11,7 @@ extension SQLiteStore {
     static func postingsEvents(
         _ database: Database, _ query: EventQuery, index: String, after: [Int64]?, limit: Int
     ) throws -> [Event] {
-        let severities = Set(try query.severities.map { severity throws(StoreError) in
-            Int64(try validSeverity(severity).rawValue)
-        }).sorted()
+        let severities = try Self.ranks(query.severities)
         var filters = PostingsFilters()
         filters.add(in: "e.severity", severities)
         filters.add("e.event_type = ?", query.eventType)
@@ -33,12 +31,8 @@ extension SQLiteStore {
     static func postingsAlerts(
         _ database: Database, _ query: AlertQuery, index: String, after: [Int64]?, limit: Int
     ) throws -> [Alert] {
-        let severities = Set(try query.severities.map { severity throws(StoreError) in
-            Int64(try validSeverity(severity).rawValue)
-        }).sorted()
-        let statuses = Set(try query.statuses.map { status throws(StoreError) in
-            Int64(try validStatus(status).rawValue)
-        }).sorted()
+        let severities = try Self.ranks(query.severities)
+        let statuses = try Self.ranks(query.statuses)
         var filters = PostingsFilters()
         filters.add(in: "a.status", statuses)
         filters.add(in: "a.severity", severities)
