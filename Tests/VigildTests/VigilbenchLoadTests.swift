@@ -117,12 +117,13 @@ import VigilTesting
     func mixedAndList() async throws {
         // Unpaced hashing: this is about vigilbench's report. Paced (AuthHashingPaceTests), a debug build's login
         // takes ~0.7 s of wall time while ingest runs, and on a loaded CI machine none finished within the 2.5 s.
+        // Unpaced, a clean-clone CI run with the fuzz smoke test beside it still finished none in 2.5 s: 5 s.
         let server = try await Server.start(vigildArguments: ["--hashing-share", "2"])
         defer { if server.process.isRunning { server.process.terminate() } }
         let mixedJSON = server.directory.file("mixed.json")
         let mixedHTML = server.directory.file("mixed.html")
         let mixed = try await server.vigilbench(
-            ["mixed", "--ingest-rate", "1000", "--list-rate", "40", "--page-size", "50", "--logins", "2", "--duration", "2.5"]
+            ["mixed", "--ingest-rate", "1000", "--list-rate", "40", "--page-size", "50", "--logins", "2", "--duration", "5"]
                 + ["--watch-pid", "\(server.process.processIdentifier)", "--json", mixedJSON, "--html", mixedHTML]
                 + server.common)
         #expect(mixed.status == 0, "mixed: \(mixed.stderrText)")
@@ -139,7 +140,7 @@ import VigilTesting
         #expect(VigilbenchTests.number(ingest, "acked_events") == VigilbenchTests.number(ingest, "sent_events"))
         #expect(Self.errors(ingest)?.isEmpty == true, "\(ingest)")
         let logins = try #require(figures["logins"] as? [String: Any])
-        #expect(VigilbenchTests.number(logins, "calls") > 0)
+        #expect(VigilbenchTests.number(logins, "calls") > 0, "\(logins)")
         #expect(Self.errors(logins)?.isEmpty == true, "\(logins)")
         #expect(!mixed.stderrText.isEmpty)  // the live line
         // The server's memory and descriptors, sampled each second from /proc: a real process has both.
