@@ -18,6 +18,23 @@ import VigilWire
         ([0xFF], false), ([0xF0, 0x90, 0x80], false), (Array("12345678".utf8) + [0xE2, 0x82], false),
     ]
 
+    @Test("a string is ASCII exactly when none of its scalars is above U+007F, at any length and position")
+    func stringIsASCII() {
+        for length in 0...40 {
+            let plain = String(repeating: "a", count: length)
+            #expect(UTF8Validation.isASCII(plain), "length \(length)")
+            for position in 0..<length {
+                for odd in ["é", "\u{7F}", "🙂"] {
+                    var scalars = Array(plain)
+                    scalars[position] = Character(odd)
+                    let text = String(scalars)
+                    let expected = text.unicodeScalars.allSatisfy { $0.value < 0x80 }
+                    #expect(UTF8Validation.isASCII(text) == expected, "\(odd) at \(position) of \(length)")
+                }
+            }
+        }
+    }
+
     @Test("agrees with RFC 3629 on the edge cases", arguments: cases.indices)
     func edgeCase(index: Int) {
         let (bytes, valid) = Self.cases[index]

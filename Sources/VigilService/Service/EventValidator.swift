@@ -86,15 +86,17 @@ public struct EventValidator: Sendable {
     }
 
     /// Without leading and trailing whitespace and newlines (Unicode's definition, as Python's `str.strip`).
-    /// Agents' names are nearly always ASCII, and on the ingest path this runs three times per event: ASCII text is
+    /// Agents' names are nearly always ASCII, and on the ingest path this runs twice per event: ASCII text is
     /// trimmed on its bytes (and returned as is when there is nothing to trim) without Unicode property lookups.
     static func trimmed(_ text: String) -> String {
-        let bytes = text.utf8
-        if bytes.allSatisfy({ $0 < 0x80 }) {
+        if UTF8Validation.isASCII(text) {
+            let bytes = text.utf8
+            // The common case, a name with nothing to trim, is settled by its first and last byte.
+            guard let head = bytes.first, let tail = bytes.last else { return text }
+            if !Self.isASCIIWhitespace(head) && !Self.isASCIIWhitespace(tail) { return text }
             guard let first = bytes.firstIndex(where: { !Self.isASCIIWhitespace($0) }),
                 let last = bytes.lastIndex(where: { !Self.isASCIIWhitespace($0) })
             else { return "" }
-            if first == bytes.startIndex && bytes.index(after: last) == bytes.endIndex { return text }
             return String(text[first...last])
         }
         let scalars = text.unicodeScalars
@@ -124,8 +126,7 @@ extension EventValidator {
 
     /// Unicode scalars in `text` (what the length limits count); for ASCII, its byte count.
     static func scalarCount(_ text: String) -> Int {
-        let bytes = text.utf8
-        return bytes.allSatisfy({ $0 < 0x80 }) ? bytes.count : text.unicodeScalars.count
+        return UTF8Validation.isASCII(text) ? text.utf8.count : text.unicodeScalars.count
     }
 }
 
