@@ -112,7 +112,9 @@ struct StatementTests {
             try database.execute(
                 """
                 CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
-                INSERT INTO t VALUES (1, CAST(x'c3a9' AS TEXT)), (2, CAST(x'ff' AS TEXT)), (3, CAST(x'61c3' AS TEXT));
+                INSERT INTO t VALUES (1, CAST(x'c3a9' AS TEXT)), (2, CAST(x'ff' AS TEXT)), (3, CAST(x'61c3' AS TEXT)),
+                    (4, 'host-01.example.internal'), (5, 'host-01.example.internal' || CAST(x'ff' AS TEXT)),
+                    (6, 'host-01.example.internal' || CAST(x'c3a9' AS TEXT));
                 """
             )
             let read = { (id: Int) throws in
@@ -123,7 +125,10 @@ struct StatementTests {
             }
             // The same path with valid bytes decodes, so the failures below are about the bytes.
             #expect(try read(1) == "é")
-            for id in [2, 3] {
+            // ASCII takes a shorter path; a bad byte after a long ASCII run still fails, a good one still decodes.
+            #expect(try read(4) == "host-01.example.internal")
+            #expect(try read(6) == "host-01.example.internalé")
+            for id in [2, 3, 5] {
                 let error = #expect(throws: SQLiteError.self) { _ = try read(id) }
                 #expect(error?.code == .invalidUTF8)
                 #expect(error?.message.contains("column 0") == true)
