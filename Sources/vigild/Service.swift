@@ -36,6 +36,7 @@ struct Service {
         storeConfiguration.maximumTailEvents = configuration.indexTailMax
         storeConfiguration.maximumTailEventsWithoutLists = configuration.indexTailMaxWithoutLists
         storeConfiguration.indexSliceEvents = configuration.indexSliceEvents
+        storeConfiguration.nameThread = { POSIXThread.nameCurrentThread($0) }
         storeConfiguration.walCheckpointPages = configuration.walCheckpointPages
         storeConfiguration.report = Log.store
         let store = try SQLiteStore(configuration: storeConfiguration)

@@ -38,7 +38,7 @@ import VigilTesting
     /// another port, three times at most.
     static func start(
         in directory: TemporaryDirectory, extraArguments: [String] = []
-    ) async throws -> (process: Process, port: UInt16, stderr: Pipe) {
+    ) async throws -> (process: ChildProcess, port: UInt16, stderr: Pipe) {
         var attempt = 0
         // A start in a fresh directory is retried in a fresh directory again, so the retry logs what a first start
         // logs (the admin it creates): a failed attempt may have created state before it exited.
@@ -47,7 +47,7 @@ import VigilTesting
             attempt += 1
             if fresh && attempt > 1 { try? FileManager.default.removeItem(atPath: directory.file("data")) }
             let port = try Self.freePort()
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: VigildBinaryTests.binary)
             process.arguments =
                 ["--data-dir", directory.file("data"), "--listen", "127.0.0.1:\(port)", "--event-loops", "1"]
@@ -55,7 +55,7 @@ import VigilTesting
             process.environment = ["VIGIL_ADMIN_PASSWORD": "correct horse battery staple"]
             let stderr = Pipe()
             process.standardError = stderr
-            try Subprocess.launch(process)
+            try process.run()
             let end = ContinuousClock.now + .seconds(30)
             while process.isRunning && ContinuousClock.now < end {
                 if let client = try? await VigilClient.connect(
@@ -116,6 +116,7 @@ import VigilTesting
         func settled() -> Bool {
             hashing.count == 2 && hashing.allSatisfy { $0.nice == expected }
                 && threads.contains { $0.name == "vigil-writer-0" }
+                && threads.contains { $0.name == "vigil-indexer-0" }
         }
         for _ in 0..<600 where !settled() {
             try await Task.sleep(for: .milliseconds(50))
@@ -127,6 +128,7 @@ import VigilTesting
         // The database threads show their names too (15 bytes at most, or Linux keeps "vigild"): perf and top -H.
         #expect(threads.contains { $0.name == "vigil-writer-0" && $0.nice == 0 }, "\(threads)")
         #expect(threads.filter { $0.name.hasPrefix("vigil-reader-") }.count == 2, "\(threads)")
+        #expect(threads.contains { $0.name == "vigil-indexer-0" && $0.nice == 0 }, "\(threads)")
         _ = try await Self.stop(process, stderr)
     }
 
@@ -147,7 +149,7 @@ import VigilTesting
 
     /// Sends SIGTERM, waits (at most 30 s) for exit 0, and returns the process's log.
     static func stop(
-        _ process: Process, _ stderr: Pipe, sourceLocation: SourceLocation = #_sourceLocation
+        _ process: ChildProcess, _ stderr: Pipe, sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> LogRecords {
         kill(process.processIdentifier, SIGTERM)
         let end = ContinuousClock.now + .seconds(30)

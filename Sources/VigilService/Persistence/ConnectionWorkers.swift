@@ -54,7 +54,10 @@ final class ConnectionWorkers: Sendable {
     private let threadCount: Int
 
     /// Starts one thread per connection, named `<name>-<n>`. `capacity` bounds the jobs waiting for a thread.
-    init(name: String, connections: [Database], capacity: Int) {
+    /// `nameThread`, when given, is called first on each thread with its name.
+    init(
+        name: String, connections: [Database], capacity: Int, nameThread: (@Sendable (String) -> Void)? = nil
+    ) {
         precondition(!connections.isEmpty, "a worker pool needs a connection")
         precondition(capacity >= 1, "a worker pool needs room for a job")
         self.name = name
@@ -64,9 +67,13 @@ final class ConnectionWorkers: Sendable {
             let handoff = Handoff(database)
             let threadName = "\(name)-\(index)"
             let thread = Thread { [self] in
-                // Named from inside: on Linux a name set before `start()` is lost. The thread dictionary records
-                // the same name where code (and tests) can check which thread runs a job, whatever the OS shows.
+                // Named from inside: on Linux a name set before `start()` is lost. Foundation's `Thread.current`
+                // was seen to name nothing on a busy machine (a test found the indexer thread still called "vigild"
+                // 30 s later), so `nameThread` (vigild's names it through pthread) names it too. The thread
+                // dictionary records the same name where code (and tests) can check which thread runs a job,
+                // whatever the OS shows.
                 Thread.current.name = threadName
+                nameThread?(threadName)
                 Thread.current.threadDictionary[Self.threadKey] = threadName
                 self.work(handoff)
             }

@@ -1,9 +1,10 @@
 // The indexer: derives the list indexes (`*_by_*`: postings, and the alerts_by_status table) from the rows above
 // each index's watermark, one step per transaction, on the writer thread between ingest group commits; a postings
-// step's rows are built beforehand on a reader (`scheduleIndexing`), so the writer only inserts them. Why (docs/STORAGE.md): every secondary
-// index entry costs a B-tree descent and dirties a page that the commit then writes to the WAL, so maintaining nine
-// indexes per acknowledged batch caps ingest far below the append rate; deriving them in large sorted slices
-// touches each index page once per slice instead, and takes the index work off the acknowledgement's path.
+// step's rows are built beforehand on the indexer's own read connection (`scheduleIndexing`), so the writer only
+// inserts them. Why (docs/STORAGE.md): every secondary index entry costs a B-tree descent and dirties a page that
+// the commit then writes to the WAL, so maintaining nine indexes per acknowledged batch caps ingest far below the
+// append rate; deriving them in large sorted slices touches each index page once per slice instead, and takes the
+// index work off the acknowledgement's path.
 //
 // Policy: a step (one index table, up to `indexSliceEvents` rows) runs once ingest has paused for `indexIdleDelay`
 // (no group commit since), so a burst is acknowledged at the append rate; or, while ingest is busy, after every group
@@ -55,10 +56,10 @@ extension SQLiteStore {
     }
 
     /// Queues an indexing step unless one is queued already or indexing backs off after a failure (`isRetry`: the
-    /// backoff timer's own call, which may). The step starts on a reader: when it is a postings step, the slice is
-    /// read, grouped, sorted and encoded there, off the writer thread that every ack waits on, and the writer only
-    /// inserts the chunk rows (profile: a third of the writer's time went to building postings).
-    /// `onWriterOnly` skips the reader (at open: a step queued on the writer before any other job).
+    /// backoff timer's own call, which may). The step starts on the indexer's read connection: when it is a postings
+    /// step, the slice is read, grouped, sorted and encoded there, off the writer thread that every ack waits on, and
+    /// the writer only inserts the chunk rows (profile: a third of the writer's time went to building postings).
+    /// `onWriterOnly` skips the indexer's connection (at open: a step queued on the writer before any other job).
     func scheduleIndexing(isRetry: Bool = false, onWriterOnly: Bool = false) {
         guard self.ingestCommitter.claimIndexing(isRetry: isRetry) else { return }
         let fail: @Sendable (StoreError) -> Void = { error in
@@ -78,17 +79,17 @@ extension SQLiteStore {
         }
         guard !onWriterOnly else { return step(nil) }
         let prepare = ConnectionWorkers.Job(run: { reader in step(self.preparePostingsStep(reader)) }, fail: fail)
-        if let refusal = self.readers.submit(prepare) { prepare.fail(refusal) }
+        if let refusal = self.indexer.submit(prepare) { prepare.fail(refusal) }
     }
 
-    /// A postings slice built on a reader, with the retention count read before its snapshot began.
+    /// A postings slice built off the writer, with the retention count read before its snapshot began.
     struct PreparedStep: Sendable {
         let postings: PreparedPostings
         let retentionCommits: UInt64
     }
 
-    /// On a reader: builds the next step's postings when the next step is a postings one; nil otherwise or when
-    /// the read failed (the writer then takes the step itself, reporting any failure as it always has).
+    /// On the indexer's connection: builds the next step's postings when the next step is a postings one; nil otherwise
+    /// or when the read failed (the writer then takes the step itself, reporting any failure as it always has).
     private func preparePostingsStep(_ reader: Database) -> PreparedStep? {
         let retentionCommits = self.retentionCommits.load(ordering: .sequentiallyConsistent)
         let postings = try? reader.transaction(.deferred) { database -> PreparedPostings? in
@@ -112,7 +113,7 @@ extension SQLiteStore {
         }.map(\.index)
     }
 
-    /// Inserts a slice prepared on a reader and moves its indexes' watermarks, inside the caller's write
+    /// Inserts a slice prepared off the writer and moves its indexes' watermarks, inside the caller's write
     /// transaction; nil (nothing written) when it went stale meanwhile: a watermark moved (retention indexes the
     /// tail itself) or retention deleted events, which may be in the slice.
     private func applyPrepared(_ database: Database, _ prepared: PreparedStep) throws -> Int? {

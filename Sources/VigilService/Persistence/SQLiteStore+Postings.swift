@@ -1,8 +1,9 @@
 // Writing the postings indexes in SQLite (Postings.swift has the pure half, SQLiteStore+PostingsReads the lists;
-// docs/STORAGE.md, "Postings", the why): the indexer builds a slice's chunk rows of `postings` on a reader and
-// inserts them on the writer, GetStats sums their chunks' counts, and retention takes deleted events and alerts out
-// of them. A postings index has the same watermark in `index_marks` as an index table, with the same promise: in
-// any snapshot a row is in the index (at or below the mark) or in its tail (above it), never both or neither.
+// docs/STORAGE.md, "Postings", the why): the indexer builds a slice's chunk rows of `postings` on its own read
+// connection and inserts them on the writer, GetStats sums their chunks' counts, and retention takes deleted events and
+// alerts out of them. A postings index has the same watermark in `index_marks` as an index table, with the same
+// promise: in any snapshot a row is in the index (at or below the mark) or in its tail (above it), never both or
+// neither.
 import VigilAPI
 import VigilSQLite
 
@@ -30,7 +31,8 @@ extension SQLiteStore {
     // MARK: Writing (the indexer)
 
     /// Writes the entries of events (`from`, `through`] into each of `indexes` (postings indexes): `preparePostings`
-    /// then `writePostings` on one connection. The indexer instead prepares on a reader, off the writer thread.
+    /// then `writePostings` on one connection. The indexer instead prepares on its own read connection, off the writer
+    /// thread.
     static func derivePostings(
         _ database: Database, table: String, indexes: [String], from: Int64, through: Int64
     ) throws {
@@ -39,10 +41,10 @@ extension SQLiteStore {
     }
 
     /// Reads `table`'s rows (`from`, `through`] once and builds every chunk row of `indexes` (all of that table) for
-    /// them: one run per key, cut
-    /// into chunks, all as the segment `from + 1` (the slice's first id, which no other slice of an index has).
-    /// Only reads, so it runs on a reader in a snapshot that holds the whole slice (events never change, and ids at
-    /// or below a committed one are never inserted later), while the writer goes on committing.
+    /// them: one run per key, cut into chunks, all as the segment `from + 1` (the slice's first id, which no other
+    /// slice of an index has). Only reads, so it runs on a read connection in a snapshot that holds the whole slice
+    /// (events never change, and ids at or below a committed one are never inserted later), while the writer goes on
+    /// committing.
     static func preparePostings(
         _ database: Database, table: String, indexes: [String], from: Int64, through: Int64
     ) throws -> PreparedPostings {
