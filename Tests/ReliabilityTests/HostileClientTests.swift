@@ -25,7 +25,7 @@ import VigilTesting
     }
 
     /// Waits until vigild answers a health check over TLS (its certificate exists by then).
-    static func waitUntilServing(_ port: UInt16, ca: String, _ process: Process) async throws {
+    static func waitUntilServing(_ port: UInt16, ca: String, _ process: ChildProcess) async throws {
         let end = ContinuousClock.now + .seconds(30)
         while process.isRunning {
             do {
@@ -45,7 +45,7 @@ import VigilTesting
     func allAttacks() async throws {
         let directory = try TemporaryDirectory(prefix: "vigil-hostile")
         let port = try Self.freePort()
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: ReliabilityTools.path("vigild"))
         process.arguments = [
             "--data-dir", directory.file("data"), "--listen", "127.0.0.1:\(port)", "--max-connections", "32",
@@ -53,7 +53,7 @@ import VigilTesting
         ]
         process.environment = ["VIGIL_ADMIN_PASSWORD": Self.password]
         process.standardError = FileHandle.nullDevice
-        try Subprocess.launch(process)
+        try process.run()
         defer {
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)

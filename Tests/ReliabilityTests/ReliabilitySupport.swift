@@ -12,13 +12,12 @@ enum ReliabilityTools {
 }
 
 /// A vigild process serving `directory/data` on a free loopback port, with a known admin password.
-/// `@unchecked`: Process is not Sendable, but `isRunning`, `terminate` and `waitUntilExit` are safe from any thread.
-final class RunningVigild: @unchecked Sendable {
+final class RunningVigild: Sendable {
     static let adminPassword = "correct horse battery staple"
 
     let directory: TemporaryDirectory
     let port: UInt16
-    private let process: Process
+    private let process: ChildProcess
 
     var caFile: String { self.directory.file("data/tls/cert.pem") }
     var dataDirectory: String { self.directory.file("data") }
@@ -30,13 +29,13 @@ final class RunningVigild: @unchecked Sendable {
         let socket = try Socket.listening(on: SocketAddress.ipv4Loopback(port: 0))
         self.port = try socket.localAddress().port
         try socket.close()
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: ReliabilityTools.path("vigild"))
         process.arguments =
             ["--data-dir", self.directory.file("data"), "--listen", "127.0.0.1:\(self.port)"] + arguments
         process.environment = ["VIGIL_ADMIN_PASSWORD": Self.adminPassword]
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try Subprocess.launch(process)
+        try process.run()
         self.process = process
     }
 

@@ -22,7 +22,7 @@ import VigilTesting
         let serverBefore = try #require(Self.residentMiB(server.pid))
 
         let output = server.directory.file("sink.json")
-        let sender = Process()
+        let sender = ChildProcess()
         sender.executableURL = URL(fileURLWithPath: ReliabilityTools.path("vigilbench"))
         sender.arguments = [
             "echo", "--mode", "sink", "--message-size", "65536", "--total-bytes", "\(Self.streamedBytes)",
@@ -31,7 +31,7 @@ import VigilTesting
         ]
         sender.environment = ["SLOW_READER_PASSWORD": RunningVigild.adminPassword]
         sender.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        try Subprocess.launch(sender)
+        try sender.run()
         defer { if sender.isRunning { sender.terminate() } }
 
         var senderPeak = 0.0

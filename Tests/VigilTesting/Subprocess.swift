@@ -1,6 +1,6 @@
 // Runs a real program (protoc, openssl, the built CLI) and captures what it printed, for tests that use an
 // external tool as an oracle.
-public import Foundation
+import Foundation
 
 public struct ProcessResult: Sendable {
     public var status: Int32
@@ -11,18 +11,6 @@ public struct ProcessResult: Sendable {
 }
 
 public enum Subprocess {
-    /// For the few tests that need a `Process` they can signal (a running vigild). Foundation's `Process.run()`
-    /// crashes now and then on this toolchain (see Spawn.swift), so `run` below does not use it; launches that must,
-    /// take this lock so at least two never overlap.
-    private static let launchLock = NSLock()
-
-    /// Starts `process`, one launch at a time across the test process.
-    public static func launch(_ process: Process) throws {
-        launchLock.lock()
-        defer { launchLock.unlock() }
-        try process.run()
-    }
-
     /// Finds an executable on PATH, or nil when it is not installed.
     public static func which(_ name: String) -> String? {
         let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")

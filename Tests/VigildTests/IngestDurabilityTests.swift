@@ -359,7 +359,7 @@ import VigilTesting
     final class Vigild: Sendable {
         let directory: TemporaryDirectory
         let port: UInt16
-        private let current = Mutex<(process: Process?, lives: Int)>((nil, 0))
+        private let current = Mutex<(process: ChildProcess?, lives: Int)>((nil, 0))
 
         init(directory: TemporaryDirectory, port: UInt16) {
             self.directory = directory
@@ -373,14 +373,14 @@ import VigilTesting
             }
             let logPath = self.directory.file("vigild-\(life).log")
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: VigildBinaryTests.binary)
             process.arguments = [
                 "--data-dir", self.directory.file("data"), "--listen", "127.0.0.1:\(self.port)", "--event-loops", "1",
             ]
             process.environment = ["VIGIL_ADMIN_PASSWORD": IngestDurabilityTests.password]
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-            try Subprocess.launch(process)
+            try process.run()
             self.current.withLock { $0.process = process }
         }
 

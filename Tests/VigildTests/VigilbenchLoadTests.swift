@@ -13,7 +13,7 @@ import VigilTesting
 
     struct Server {
         let directory: TemporaryDirectory
-        let process: Process
+        let process: ChildProcess
         let port: UInt16
         var ca: String { self.directory.file("data/tls/cert.pem") }
         var common: [String] {

@@ -16,7 +16,7 @@ final class VigilctlServer {
     static let adminPassword = "correct horse battery staple"
 
     let directory: TemporaryDirectory
-    let process: Process
+    let process: ChildProcess
     let port: UInt16
 
     init(prefix: String = "vigilctl") async throws {
