@@ -113,6 +113,15 @@ public final class ChildProcess: Sendable {
         for (descriptor, target) in [(setup.standardInput, 0), (setup.standardOutput, 1), (setup.standardError, 2)] {
             if let descriptor { posix_spawn_file_actions_adddup2(&actions, descriptor, Int32(target)) }
         }
+        // The child gets 0, 1 and 2 only, as with Process: descriptors this process opened without close-on-exec
+        // (another test's pipe, say) would otherwise stay open in a long-running vigild, holding that pipe's
+        // reader short of end-of-file and counting against the child's own descriptor limit. (glibc ignores a
+        // close action on a descriptor another thread closed meanwhile.)
+        let inherited = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for name in inherited {
+            guard let descriptor = Int32(name), descriptor > 2 else { continue }
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + setup.arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         let environment: [UnsafeMutablePointer<CChar>?]? = setup.environment.map { variables in
