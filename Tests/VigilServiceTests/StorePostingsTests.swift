@@ -2,6 +2,7 @@
 // left in the tail, are listed page by page by every filter a postings index drives, in both orders, exactly as a
 // filter-and-sort of the events says; retention takes deleted events out of the chunks; stats count them.
 import Dispatch
+import Foundation
 import Synchronization
 import Testing
 import VigilAPI
@@ -160,14 +161,19 @@ import VigilSQLite
         }
     }
 
-    @Test("a slice prepared on a reader is not inserted once retention moved marks or deleted events meanwhile")
+    @Test(
+        "a slice prepared off the writer is dropped once retention moved marks or deleted events; lists go on meanwhile"
+    )
     func stalePreparedSliceIsDropped() async throws {
         let prepared = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         let first = Atomic<Bool>(true)
-        let fixture = try StoreFixture { configuration in
+        let preparedOn = Mutex<String?>(nil)
+        // One list reader: a slice held on it would hold every list.
+        let fixture = try StoreFixture(readers: 1) { configuration in
             configuration.afterPostingsPrepared = {
                 guard first.exchange(false, ordering: .relaxed) else { return }
+                preparedOn.withLock { $0 = Thread.current.threadDictionary[ConnectionWorkers.threadKey] as? String }
                 prepared.signal()
                 release.wait()
             }
@@ -181,9 +187,23 @@ import VigilSQLite
         // deletes the oldest events, before the writer gets the prepared slice.
         fixture.store.scheduleIndexing()
         await Task.detached { prepared.wait() }.value
+        #expect(preparedOn.withLock { $0 } == "vigil-indexer-0", "slices are built on the indexer's own connection")
+        // A list is answered while the slice is held (on the indexer's thread, not the one list reader).
+        let listDone = Atomic<Bool>(false)
+        let list = Task {
+            _ = try await fixture.store.listEvents(EventQuery())
+            listDone.store(true, ordering: .sequentiallyConsistent)
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !listDone.load(ordering: .sequentiallyConsistent) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let listedWhileHeld = listDone.load(ordering: .sequentiallyConsistent)
+        #expect(listedWhileHeld, "a list waited behind a held slice")
         let removed = try await fixture.store.deleteEvents(occurredBefore: 10_050)
         #expect(removed.events == 50)
         release.signal()
+        try await list.value
         // The step has run once the writer serves a job queued after it.
         while fixture.store.ingestCommitter.indexingSlices == 0 { try await Task.sleep(for: .milliseconds(5)) }
         _ = try await fixture.store.withWriterConnection { _ in 0 }

@@ -128,12 +128,24 @@ public final class ChildProcess: Sendable {
             variables.map { (key, value) in strdup("\(key)=\(value)") } + [nil]
         }
         defer { for pointer in environment ?? [] { free(pointer) } }
+        // Signals as a fresh process has them, as Process does: this process may block some (a test of signal
+        // handling, say), and a blocked SIGTERM would be blocked in the child too, so `terminate` would do nothing.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
         let spawned: Int32 =
             if let environment {
-                posix_spawn(&pid, executable, &actions, nil, argv, environment)
+                posix_spawn(&pid, executable, &actions, &attributes, argv, environment)
             } else {
-                posix_spawn(&pid, executable, &actions, nil, argv, environ)
+                posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
             }
         guard spawned == 0 else { throw Spawn.Failure(description: "posix_spawn \(executable): errno \(spawned)") }
         self.status.withLock {

@@ -126,7 +126,7 @@ extension EventValidator {
 
     /// Unicode scalars in `text` (what the length limits count); for ASCII, its byte count.
     static func scalarCount(_ text: String) -> Int {
-        return UTF8Validation.isASCII(text) ? text.utf8.count : text.unicodeScalars.count
+        UTF8Validation.isASCII(text) ? text.utf8.count : text.unicodeScalars.count
     }
 }
 
