@@ -81,7 +81,7 @@ let package = Package(
         ),
 
         // Tests.
-        .target(name: "VigilTesting", dependencies: ["VigilWire"], path: "Tests/VigilTesting", swiftSettings: settings),
+        .target(name: "VigilTesting", dependencies: ["VigilWire", "VigilAPI"], path: "Tests/VigilTesting", swiftSettings: settings),
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire", "VigilTesting"], swiftSettings: settings),
         .testTarget(
             name: "VigilAPITests",
@@ -113,7 +113,7 @@ let package = Package(
         // Reliability proof (docs/RELIABILITY.md): tools that attack a real vigild, and the CI-sized runs of them.
         .executableTarget(
             name: "vigil-crashtest",
-            dependencies: ["VigilClient", "VigilAPI", "VigilRPC", "VigilWire", "VigilPOSIX"],
+            dependencies: ["VigilClient", "VigilAPI", "VigilRPC", "VigilWire", "VigilPOSIX", "VigilTesting"],
             path: "Tests/Tools/vigil-crashtest",
             swiftSettings: settings
         ),

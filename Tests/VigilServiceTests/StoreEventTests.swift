@@ -43,13 +43,16 @@ struct StoreEventTests {
     }
 
     @Test(
-        "a batch failing at an event or at its alert leaves neither events nor alerts", arguments: ["events", "alerts"])
+        "a batch failing at its events' row or at an alert leaves neither events nor alerts",
+        arguments: ["event_batches", "alerts"])
     func failedBatchLeavesNothing(table: String) async throws {
         try await StoreFixture.with { fixture in
-            // A trigger stands in for any failure inside the transaction (disk full, constraint).
-            // `table` comes from the test's own argument list, never from input.
+            // A trigger stands in for any failure inside the transaction (disk full, constraint): on the batch row
+            // of the three events below, or on the poisoned event's alert. `table` comes from the test's own
+            // argument list, never from input.
+            let condition = table == "alerts" ? "NEW.source_name = 'poison'" : "NEW.count = 3"
             let trigger = """
-                CREATE TRIGGER poison BEFORE INSERT ON \(table) WHEN NEW.source_name = 'poison'
+                CREATE TRIGGER poison BEFORE INSERT ON \(table) WHEN \(condition)
                 BEGIN SELECT RAISE(ABORT, 'poisoned'); END
                 """
             try await fixture.store.withWriterConnection { database in try database.execute(trigger) }
@@ -156,7 +159,7 @@ struct StoreEventTests {
         }
     }
 
-    @Test("operators can read the file with the sqlite3 CLI: one row per event, one per alert")
+    @Test("operators can read the file with the sqlite3 CLI: a row per stored batch with its count, one per alert")
     func inspectableWithSQLite3() async throws {
         guard let sqlite3 = Subprocess.which("sqlite3") else { return }
         try await StoreFixture.with { fixture in
@@ -164,11 +167,12 @@ struct StoreEventTests {
                 [makeEvent(.low), makeEvent(.high), makeEvent(.critical)],
                 submittedBy: agent
             )
-            let events = try Subprocess.run(sqlite3, [fixture.path, "SELECT count(*) FROM events"])
+            let events = try Subprocess.run(
+                sqlite3, [fixture.path, "SELECT count(*), sum(count), min(first_id), max(last_id) FROM event_batches"])
             #expect(events.status == 0)
-            #expect(events.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
+            #expect(events.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "1|3|1|3")
             let alerts = try Subprocess.run(
-                sqlite3, [fixture.path, "SELECT count(*) FROM alerts JOIN events ON events.id = alerts.event_id"])
+                sqlite3, [fixture.path, "SELECT count(*) FROM alerts WHERE event_id IN (2, 3) AND length(event) > 0"])
             #expect(alerts.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
             let mode = try Subprocess.run(sqlite3, [fixture.path, "PRAGMA journal_mode"])
             #expect(mode.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "wal")
@@ -213,7 +217,7 @@ struct StoreEventTests {
             names == [
                 "0001_users_and_refresh_tokens", "0002_events_and_alerts", "0003_producers",
                 "0004_deferred_indexes", "0005_index_marks_per_index", "0006_event_postings", "0007_time_postings",
-                "0008_alert_postings",
+                "0008_alert_postings", "0009_event_batches",
             ])
         let synchronous = try await store.withWriterConnection { database in try database.synchronous() }
         #expect(synchronous == .full)

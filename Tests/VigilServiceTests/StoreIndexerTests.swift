@@ -377,9 +377,11 @@ import VigilTesting
     func split(_ fixture: StoreFixture) async throws -> (indexed: Int64, tail: Int64) {
         try await fixture.store.withWriterConnection { database in
             let indexed = try Self.entries(database, "events_by_time")
-            let tail = try database.queryFirst(
-                "SELECT count(*) FROM events WHERE id > (SELECT indexed_through FROM index_marks WHERE name = 'events_by_time')"
+            let mark = try database.queryFirst(
+                "SELECT indexed_through FROM index_marks WHERE name = 'events_by_time'"
             ) { $0.int64(at: 0) } ?? -1
+            var tail: Int64 = 0
+            try SQLiteStore.forEachEvent(database, after: mark) { _ in tail += 1 }
             return (indexed, tail)
         }
     }

@@ -91,11 +91,14 @@ extension InsertOutcome {
 }
 
 extension SQLiteStore {
-    /// `SELECT count(*)` of a table, read on the writer connection (sees every commit).
+    /// `SELECT count(*)` of a table, read on the writer connection (sees every commit); for "events", the sum of
+    /// the batch rows' counts.
     func count(_ table: String) async throws -> Int64 {
         precondition(["events", "alerts", "alert_changes", "users", "refresh_tokens"].contains(table))
+        let sql =
+            table == "events" ? "SELECT coalesce(sum(count), 0) FROM event_batches" : "SELECT count(*) FROM \(table)"
         return try await self.withWriterConnection { database in
-            try database.queryFirst("SELECT count(*) FROM \(table)") { $0.int64(at: 0) } ?? -1
+            try database.queryFirst(sql) { $0.int64(at: 0) } ?? -1
         }
     }
 }

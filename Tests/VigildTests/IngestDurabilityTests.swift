@@ -5,8 +5,8 @@
 // port; the sessions reconnect and resend on their own. After the run vigild is killed once more and restarted, and
 // each producer's last batches (and its first) are resent by hand on a raw IngestEvents stream with the same
 // sequences and events: every one must come back `duplicate_batch`. Then the store must hold exactly the events the
-// acks accepted (GetStats, ListEvents walked 1,000 at a time, and sqlite3 on the tables `events` and `alerts` of the
-// file after a clean stop): no event twice, every acknowledged event present, one event per shared key, one alert per stored HIGH/CRITICAL event, and
+// acks accepted (GetStats, ListEvents walked 1,000 at a time, and sqlite3 on the tables `event_batches` and `alerts` of
+// the file after a clean stop): no event twice, every acknowledged event present, one event per shared key, one alert per stored HIGH/CRITICAL event, and
 // `duplicateBatch` acks only for batches that were in flight when a kill happened.
 //
 // "Stored equals accepted" needs one refinement: a batch committed just before a SIGKILL whose ack died with the
@@ -278,8 +278,9 @@ import VigilTesting
         // The file itself, after a clean stop.
         try await server.stop()
         let database = directory.file("data/vigil.db")
-        let (events, alertsTable) = ("events", "alerts")
-        let stored = try Self.sqlite(database, "SELECT description FROM \(events)")
+        // Events are read from their batch rows (StoredEventBatches parses the blobs), alerts from their rows.
+        let storedEvents = try StoredEventBatches.parse(rows: try Self.sqlite(database, StoredEventBatches.query))
+        let stored = storedEvents.map(\.description)
         let storedSet = Set(stored)
         checkAckSums(storedSet, "sqlite3")
         #expect(stored.count == acceptedByAcks + lostAcks(storedSet).accepted, "stored events equal the acks' accepted sum")
@@ -295,12 +296,12 @@ import VigilTesting
         }.filter { $0.1 != 1 }
         #expect(wrongCopies.isEmpty, "shared keys not stored exactly once (key, copies): \(wrongCopies.prefix(20))")
         #expect(storedSet.count == expectedCount)
-        let alerts = try Self.sqliteInt(database, "SELECT count(*) FROM \(alertsTable)")
-        let alertedEvents = try Self.sqliteInt(database, "SELECT count(DISTINCT event_id) FROM \(alertsTable)")
-        let storedHigh = try Self.sqliteInt(database, "SELECT count(*) FROM \(events) WHERE severity >= 3")
-        let alertsOnHigh = try Self.sqliteInt(
-            database,
-            "SELECT count(*) FROM \(alertsTable) a JOIN \(events) e ON e.id = a.event_id WHERE e.severity >= 3")
+        let alertEventIDs = try Self.sqlite(database, "SELECT event_id FROM alerts").map { Int64($0) ?? -1 }
+        let alerts = alertEventIDs.count
+        let alertedEvents = Set(alertEventIDs).count
+        let highIDs = Set(storedEvents.filter { $0.severity.rawValue >= 3 }.map(\.id))
+        let storedHigh = highIDs.count
+        let alertsOnHigh = alertEventIDs.filter { highIDs.contains($0) }.count
         let keys = try Self.sqliteInt(database, "SELECT count(*) FROM idempotency_keys")
         #expect(storedHigh == expectedHighOrCritical)
         #expect(alerts == storedHigh && alertedEvents == storedHigh && alertsOnHigh == storedHigh)

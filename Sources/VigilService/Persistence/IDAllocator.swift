@@ -18,7 +18,7 @@ struct IDAllocator {
     init(_ database: Database) throws {
         let largest = try database.cachedStatement(
             """
-            SELECT max(coalesce((SELECT max(id) FROM events), 0),
+            SELECT max(\(SQLiteStore.lastEventIDSQL),
                        (SELECT max(indexed_through) FROM index_marks WHERE table_name = 'events')),
                    max(coalesce((SELECT max(id) FROM alerts), 0),
                        (SELECT max(indexed_through) FROM index_marks WHERE table_name = 'alerts')),

@@ -76,7 +76,7 @@ extension SQLiteStore {
 
     static func loadAlert(_ database: Database, id: Int64) throws -> Alert? {
         try database.queryFirst(
-            "SELECT \(Rows.alertColumns) FROM alerts a JOIN events e ON e.id = a.event_id WHERE a.id = ?",
+            "SELECT \(Rows.alertColumns) FROM alerts a WHERE a.id = ?",
             arguments: [id]
         ) { row in try Rows.alert(row) }
     }

@@ -1,7 +1,8 @@
 // Storing and reading events. A batch is one transaction: its events, the one OPEN alert of each HIGH or CRITICAL
 // event, and the idempotency checks all commit together or not at all, so a reader never sees an event without
-// its alert, and a failed batch leaves nothing behind. `events` and `alerts` have no secondary index on the write
-// path (docs/STORAGE.md): an insert is an append plus, for keyed events only, one primary-key probe and insert in
+// its alert, and a failed batch leaves nothing behind. The batch's events are one row of `event_batches`
+// (SQLiteStore+EventBatches) and each alert one row of `alerts`, neither with a secondary index on the write path
+// (docs/STORAGE.md): an insert is an append plus, for keyed events only, one primary-key probe and insert in
 // `idempotency_keys`; the indexer derives the list indexes later. Ids come from `IDAllocator`.
 import VigilAPI
 import VigilSQLite
@@ -34,22 +35,16 @@ extension SQLiteStore {
         let insertKey = try database.cachedStatement(
             "INSERT INTO idempotency_keys (user_id, key, event_id) VALUES (?, ?, ?)"
         )
-        let insertEvent = try database.cachedStatement(
-            """
-            INSERT INTO events (id, source_name, event_type, severity, description, occurred_at, received_at,
-                submitted_by_user_id, submitted_by_username, idempotency_key)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """
-        )
         let insertAlert = try database.cachedStatement(
             """
             INSERT INTO alerts (id, event_id, status, created_at, updated_at, resolved_at, version, severity,
-                source_name, event_type)
-            VALUES (?, ?, 1, ?, ?, NULL, 1, ?, ?, ?)
+                source_name, event_type, event)
+            VALUES (?, ?, 1, ?, ?, NULL, 1, ?, ?, ?, ?)
             """
         )
         var ids = try IDAllocator(database)
         let receivedAt = ids.receivedAt(clockReading)
+        var batch = EventBatchBuilder(capacity: events.count)
         var outcomes: [InsertOutcome] = []
         outcomes.reserveCapacity(events.count)
         for event in events {
@@ -63,53 +58,48 @@ extension SQLiteStore {
             }
             let eventID = ids.nextEventID()
             if let key { try insertKey.execute(arguments: [submitter.userID, key, eventID]) }
-            // Bound one by one rather than as `arguments:`: an array of existentials per row (an allocation, a box
-            // per value, a dynamic call per bind) was a tenth of the writer's time in a burst (perf).
-            let severity = Int64(event.severity.rawValue)
-            try insertEvent.bind(eventID, at: 1)
-            try insertEvent.bind(event.sourceName, at: 2)
-            try insertEvent.bind(event.eventType, at: 3)
-            try insertEvent.bind(severity, at: 4)
-            try insertEvent.bind(event.description, at: 5)
-            try insertEvent.bind(event.occurredAt ?? receivedAt, at: 6)
-            try insertEvent.bind(receivedAt, at: 7)
-            try insertEvent.bind(submitter.userID, at: 8)
-            try insertEvent.bind(submitter.username, at: 9)
-            try insertEvent.bind(key, at: 10)
-            try insertEvent.execute()
+            var stored = Event()
+            stored.id = eventID
+            stored.sourceName = event.sourceName
+            stored.eventType = event.eventType
+            stored.severity = event.severity
+            stored.description = event.description
+            stored.occurredAt = Timestamp(unixNanoseconds: event.occurredAt ?? receivedAt)
+            stored.receivedAt = Timestamp(unixNanoseconds: receivedAt)
+            stored.submittedByUserId = submitter.userID
+            stored.submittedByUsername = submitter.username
+            stored.idempotencyKey = key ?? ""
+            let encoding = batch.append(stored)
             var alertID: Int64?
             if event.severity == .high || event.severity == .critical {
+                // Bound one by one rather than as `arguments:`: an array of existentials per row (an allocation, a
+                // box per value, a dynamic call per bind) was a tenth of the writer's time in a burst (perf).
                 let id = ids.nextAlertID()
                 try insertAlert.bind(id, at: 1)
                 try insertAlert.bind(eventID, at: 2)
                 try insertAlert.bind(receivedAt, at: 3)
                 try insertAlert.bind(receivedAt, at: 4)
-                try insertAlert.bind(severity, at: 5)
+                try insertAlert.bind(Int64(event.severity.rawValue), at: 5)
                 try insertAlert.bind(event.sourceName, at: 6)
                 try insertAlert.bind(event.eventType, at: 7)
+                try insertAlert.bind(batch.encoding(in: encoding), at: 8)
                 try insertAlert.execute()
                 alertID = id
             }
             outcomes.append(.stored(eventID: eventID, alertID: alertID))
         }
+        // One row for every event the batch stored: one B-tree insert, not one per event.
+        try Self.appendEventBatch(database, batch)
         return outcomes
     }
 
     public func event(id: Int64) async throws(StoreError) -> EventDetail? {
         try await self.read { database in
-            try database.queryFirst(
-                """
-                SELECT \(Rows.eventColumns), a.id FROM events e LEFT JOIN alerts a ON a.event_id = e.id
-                WHERE e.id = ?
-                """,
-                arguments: [id]
-            ) { row in
-                let alertColumn = Rows.eventColumnCount
-                return EventDetail(
-                    event: try Rows.event(row),
-                    alertID: row.isNull(at: alertColumn) ? nil : row.int64(at: alertColumn)
-                )
+            guard let event = try EventLookup(database).event(id: id) else { return nil }
+            let alert = try database.queryFirst("SELECT id FROM alerts WHERE event_id = ?", arguments: [id]) { row in
+                row.int64(at: 0)
             }
+            return EventDetail(event: event, alertID: alert)
         }
     }
 }

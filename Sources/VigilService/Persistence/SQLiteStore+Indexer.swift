@@ -41,7 +41,7 @@ extension SQLiteStore {
                 CASE m.table_name WHEN 'events' THEN m.indexed_through
                     ELSE coalesce((SELECT event_id FROM alerts WHERE id <= m.indexed_through ORDER BY id DESC LIMIT 1), 0)
                 END,
-                (SELECT coalesce(max(id), 0) FROM events), (SELECT coalesce(max(id), 0) FROM alerts)
+                \(Self.lastEventIDSQL), (SELECT coalesce(max(id), 0) FROM alerts)
             FROM index_marks m
             """
         )
@@ -287,9 +287,10 @@ extension SQLiteStore {
         of table: String,
         rows: Int
     ) throws -> Int {
+        let last = table == "events" ? Self.lastEventIDSQL : "coalesce((SELECT max(id) FROM alerts), 0)"
         let bounds = try database.cachedStatement(
             """
-            SELECT (SELECT indexed_through FROM index_marks WHERE name = ?), coalesce((SELECT max(id) FROM \(table)), 0)
+            SELECT (SELECT indexed_through FROM index_marks WHERE name = ?), \(last)
             """
         )
         guard let (mark, last) = try bounds.firstRow(arguments: [index.name], { row in (row.int64(at: 0), row.int64(at: 1)) })

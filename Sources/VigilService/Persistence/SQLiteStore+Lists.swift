@@ -17,6 +17,37 @@
 public import VigilAPI
 import VigilSQLite
 
+/// An event's place in a ListEvents order, (occurred_at, id) or (severity, occurred_at, id), compared without
+/// allocating: what the tail arm sorts a tail of up to 200,000 events by.
+struct EventKey: Comparable {
+    let first: Int64
+    let second: Int64
+    let third: Int64
+
+    init(_ event: Event, bySeverity: Bool) {
+        let occurred = event.occurredAt?.unixNanoseconds ?? 0
+        self =
+            bySeverity
+            ? EventKey(first: Int64(event.severity.rawValue), second: occurred, third: event.id)
+            : EventKey(first: occurred, second: event.id, third: 0)
+    }
+
+    /// A page token's keys (2 or 3 of them, as `SQLiteStore.pageKey` makes).
+    init(_ keys: [Int64]) {
+        self.init(first: keys.first ?? 0, second: keys.count > 1 ? keys[1] : 0, third: keys.count > 2 ? keys[2] : 0)
+    }
+
+    init(first: Int64, second: Int64, third: Int64) {
+        self.first = first
+        self.second = second
+        self.third = third
+    }
+
+    static func < (lhs: EventKey, rhs: EventKey) -> Bool {
+        (lhs.first, lhs.second, lhs.third) < (rhs.first, rhs.second, rhs.third)
+    }
+}
+
 extension SQLiteStore {
     public func listEvents(_ query: EventQuery) async throws(StoreError) -> Page<Event> {
         self.lastList.record()
@@ -25,14 +56,15 @@ extension SQLiteStore {
         let keyCount = query.order == .severity ? 3 : 2
         let after = try self.pageTokens.readToken(query.pageToken, scope: scope, keyCount: keyCount)
         let driver = Self.eventDriver(query)
-        let (sql, arguments) = try Self.tailStatement(query, after: after, limit: limit)
+        let match = try EventMatch(query)
         let order = query.order
         let codec = self.pageTokens
         return try await self.read { database in
             // Every events index is postings (SQLiteStore+PostingsReads): its arm is walked here and merged with
             // the tail's in Swift, in the same read transaction.
-            var events = try database.query(sql, arguments: arguments) { row in try Rows.event(row) }
-            events += try Self.postingsEvents(database, query, index: driver, after: after, limit: limit + 1)
+            var events = try Self.tailEvents(
+                database, query, match: match, driver: driver, after: after, limit: limit + 1)
+            events += try Self.postingsEvents(database, query, match: match, index: driver, after: after, limit: limit + 1)
             events.sort { Self.precedes($0, $1, query) }
             guard events.count > limit else { return Page(items: events, nextPageToken: "") }
             events.removeLast(events.count - limit)
@@ -52,18 +84,36 @@ extension SQLiteStore {
         return scope
     }
 
-    /// The tail arm of a ListEvents page (`limit + 1` rows): the rows above the driving index's watermark.
-    static func tailStatement(
-        _ query: EventQuery,
-        after: [Int64]?,
-        limit: Int
-    ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
-        let tailPlan = try Self.eventTailPlan(query, after: after, driver: Self.eventDriver(query))
-        return (
-            "SELECT \(Rows.eventColumns) FROM (" + tailPlan.sql(select: "SELECT e.id AS tail_id FROM events e")
-                + ") t JOIN events e ON e.id = t.tail_id",
-            tailPlan.arguments.map(\.sqliteValue) + [SQLiteValue.integer(Int64(limit + 1))]
-        )
+    /// The tail arm of a ListEvents page: the first `limit` events in the query's order among those above the
+    /// driving index's watermark that match the filters and come after `after`. The tail is decoded from its batch
+    /// rows (events have no columns to filter in SQL) and kept to about a page while it is read.
+    static func tailEvents(
+        _ database: Database, _ query: EventQuery, match: EventMatch, driver: String, after: [Int64]?, limit: Int
+    ) throws -> [Event] {
+        let readMark = try database.cachedStatement("SELECT indexed_through FROM index_marks WHERE name = ?")
+        let mark = try readMark.firstRow(arguments: [driver]) { row in row.int64(at: 0) } ?? 0
+        let bySeverity = query.order == .severity
+        func key(_ event: Event) -> EventKey {
+            EventKey(event, bySeverity: bySeverity)
+        }
+        let start = after.map { EventKey($0) }
+        let ascending = query.ascending
+        func precedes(_ first: (key: EventKey, event: Event), _ second: (key: EventKey, event: Event)) -> Bool {
+            ascending ? first.key < second.key : second.key < first.key
+        }
+        var kept: [(key: EventKey, event: Event)] = []
+        try Self.forEachEvent(database, after: mark) { event in
+            guard match.matches(event) else { return }
+            let eventKey = key(event)
+            if let start, ascending ? !(start < eventKey) : !(eventKey < start) { return }
+            kept.append((eventKey, event))
+            if kept.count >= 4 * limit + 64 {
+                kept.sort(by: precedes)
+                kept.removeLast(kept.count - limit)
+            }
+        }
+        kept.sort(by: precedes)
+        return kept.prefix(limit).map(\.event)
     }
 
     /// An event's key in `order`: what a page token holds and what pages are sorted by.
@@ -110,26 +160,6 @@ extension SQLiteStore {
         if query.eventType != nil { return "events_by_type" }
         if Set(query.severities).count == 1 { return "events_by_severity" }
         return "events_by_time"
-    }
-
-    /// The WHERE and ORDER BY of the tail arm: the rows above the driving index's watermark (each index has its
-    /// own: SQLiteStore+Indexer), with every filter.
-    static func eventTailPlan(
-        _ query: EventQuery,
-        after: [Int64]?,
-        driver: String
-    ) throws(StoreError) -> KeysetPlan {
-        let severities = try Self.ranks(query.severities)
-        let keyColumns = query.order == .severity ? ["e.severity", "e.occurred_at", "e.id"] : ["e.occurred_at", "e.id"]
-        var plan = KeysetPlan(keyColumns: keyColumns, ascending: query.ascending)
-        plan.add(raw: "e.id > (SELECT indexed_through FROM index_marks WHERE name = '\(driver)')")
-        plan.add(in: "e.severity", severities)
-        plan.add("e.event_type = ?", query.eventType)
-        plan.add("e.source_name = ?", query.sourceName)
-        plan.add("e.occurred_at >= ?", query.occurredFrom)
-        plan.add("e.occurred_at < ?", query.occurredBefore)
-        plan.continue(after: after)
-        return plan
     }
 
     public func listAlerts(_ query: AlertQuery) async throws(StoreError) -> Page<Alert> {
@@ -196,12 +226,12 @@ extension SQLiteStore {
     ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
         let indexed = try Self.listStatement(query, after: after, limit: limit)
         let tail = try Self.tailStatement(query, after: after, limit: limit)
-        // Result columns: 1 id, 3 status, 4 created_at, 11 the event's severity (Rows.alertColumns).
+        // Result columns: 1 id, 3 status, 4 created_at, 8 the event's severity (Rows.alertColumns).
         let keys: [Int] =
             switch query.order {
             case .createdAt: [4, 1]
             case .status: [3, 4, 1]
-            case .severity: [11, 4, 1]
+            case .severity: [8, 4, 1]
             }
         return Self.merge(indexed, tail, keyColumns: keys, ascending: query.ascending, limit: limit)
     }
@@ -214,11 +244,10 @@ extension SQLiteStore {
     ) throws(StoreError) -> (sql: String, arguments: [SQLiteValue]) {
         let tailPlan = try Self.alertPlan(query, after: after, driver: Self.alertDriver(query), tail: true)
         // Filtered and ordered on the alert rows alone (they carry every filtered column), ids only, then the page's
-        // alerts and their events read: the tail's cost is a scan of alerts, not of alerts joined to events, and no
-        // sorter holds whole rows.
+        // alerts read: the tail's cost is a scan of alerts, and no sorter holds whole rows.
         return (
             "SELECT \(Rows.alertColumns) FROM (" + tailPlan.sql(select: "SELECT a.id AS tail_id FROM alerts a")
-                + ") t JOIN alerts a ON a.id = t.tail_id JOIN events e ON e.id = a.event_id",
+                + ") t JOIN alerts a ON a.id = t.tail_id",
             tailPlan.arguments.map(\.sqliteValue) + [SQLiteValue.integer(Int64(limit + 1))]
         )
     }
@@ -291,7 +320,6 @@ extension SQLiteStore {
         let sql = plan.sql(
             select: """
                 SELECT \(Rows.alertColumns) FROM \(driver.table) x CROSS JOIN alerts a ON a.id = x.id
-                JOIN events e ON e.id = a.event_id
                 """)
         return (sql, plan.arguments.map(\.sqliteValue) + [.integer(Int64(limit + 1))])
     }

@@ -85,6 +85,7 @@ extension SQLiteStore {
                 }
             })
         var result = RetentionResult(events: 0, alerts: 0, alertChanges: 0)
+        result.events = try Self.removeEvents(database, Set(victims.map(\.event)))
         for victim in victims {
             if let alert = victim.alert {
                 try database.execute("DELETE FROM alert_changes WHERE alert_id = ?", arguments: [alert])
@@ -93,9 +94,6 @@ extension SQLiteStore {
                 try database.execute("DELETE FROM alerts WHERE id = ?", arguments: [alert])
                 result.alerts += database.changes
             }
-            try Self.deleteIndexRows(database, of: "events", id: victim.event)
-            try database.execute("DELETE FROM events WHERE id = ?", arguments: [victim.event])
-            result.events += database.changes
             if let key = victim.key {
                 try database.execute(
                     "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?", arguments: [victim.submitter, key])
@@ -122,27 +120,22 @@ extension SQLiteStore {
             try PostingsDirectory(database, index: "events_by_time", key: "", bounds: bounds), bounds: bounds)
         var victims: [Victim] = []
         var candidates: [Int64] = []
+        let lookup = EventLookup(database)
+        let findAlert = try database.cachedStatement("SELECT id, status FROM alerts WHERE event_id = ?")
         func read() throws {
             defer { candidates = [] }
-            guard !candidates.isEmpty else { return }
-            let marks = Array(repeating: "?", count: candidates.count).joined(separator: ", ")
-            let rows = try database.query(
-                """
-                SELECT e.id, e.submitted_by_user_id, e.idempotency_key, a.id, e.severity, e.source_name, e.event_type
-                FROM events e LEFT JOIN alerts a ON a.event_id = e.id
-                WHERE e.id IN (\(marks)) AND (a.id IS NULL OR a.status = 3)
-                """,
-                arguments: candidates
-            ) { row in
-                Victim(
-                    event: row.int64(at: 0), submitter: row.int64(at: 1), key: try row.string(at: 2),
-                    alert: row.isNull(at: 3) ? nil : row.int64(at: 3),
-                    postings: PostingsVictim(
-                        id: row.int64(at: 0), severity: row.int64(at: 4), sourceName: try row.string(at: 5) ?? "",
-                        eventType: try row.string(at: 6) ?? ""))
+            for id in candidates {
+                guard let event = try lookup.event(id: id) else { continue }
+                let alert = try findAlert.firstRow(arguments: [id]) { row in (id: row.int64(at: 0), status: row.int64(at: 1)) }
+                if let alert, alert.status != Int64(AlertStatus.resolved.rawValue) { continue }
+                victims.append(
+                    Victim(
+                        event: id, submitter: event.submittedByUserId,
+                        key: event.idempotencyKey.isEmpty ? nil : event.idempotencyKey, alert: alert?.id,
+                        postings: PostingsVictim(
+                            id: id, severity: Int64(event.severity.rawValue), sourceName: event.sourceName,
+                            eventType: event.eventType)))
             }
-            let byID = Dictionary(rows.map { ($0.event, $0) }, uniquingKeysWith: { first, _ in first })
-            victims += candidates.compactMap { byID[$0] }
         }
         while victims.count < limit, let entry = try walk.next() {
             candidates.append(entry.id)
@@ -180,10 +173,16 @@ extension SQLiteStore {
             Self.postingsIndexes[index] != nil
             ? "SELECT CAST(key AS INTEGER), sum(count) FROM postings WHERE index_name = '\(index)' GROUP BY key"
             : "SELECT \(column), count(*) FROM \(index) GROUP BY \(column)"
-        for sql in [
-            indexed,
-            "SELECT \(column), count(*) FROM \(table) WHERE id > \(mark) GROUP BY \(column)",
-        ] {
+        var queries = [indexed]
+        if table == "events" {
+            // Events have no columns: the tail's are decoded from their batch rows.
+            let readMark = try database.cachedStatement("SELECT indexed_through FROM index_marks WHERE name = ?")
+            let after = try readMark.firstRow(arguments: [index]) { row in row.int64(at: 0) } ?? 0
+            try Self.forEachEvent(database, after: after) { event in counts[Int64(event.severity.rawValue), default: 0] += 1 }
+        } else {
+            queries.append("SELECT \(column), count(*) FROM \(table) WHERE id > \(mark) GROUP BY \(column)")
+        }
+        for sql in queries {
             for (key, count) in try database.query(sql, { row in (row.int64(at: 0), row.int64(at: 1)) }) {
                 counts[key, default: 0] += count
             }

@@ -6,6 +6,7 @@
 // neither.
 import VigilAPI
 import VigilSQLite
+import VigilWire
 
 extension SQLiteStore {
     /// The indexes kept as postings: each keyed by a column of its table, or by nothing (the time indexes: one key,
@@ -57,18 +58,32 @@ extension SQLiteStore {
         let bySeverity = columns.contains("severity")
         let bySource = columns.contains("source_name")
         let byType = columns.contains("event_type")
-        let tableName = table == "alerts" ? "alerts" : "events"  // a constant in the SQL, never caller text
-        let select = try database.cachedStatement(
-            """
-            SELECT severity, source_name, event_type, \(Self.postingsSortColumn(tableName)), id FROM \(tableName)
-            WHERE id > ? AND id <= ?
-            """)
-        try select.forEachRow(arguments: [from, through]) { row in
-            let entry = PostingEntry(sort: row.int64(at: 3), id: row.int64(at: 4))
-            if byTime { all.append(entry) }
-            if bySeverity { severities[row.int64(at: 0), default: []].append(entry) }
-            if bySource { sources[try row.string(at: 1) ?? "", default: []].append(entry) }
-            if byType { types[try row.string(at: 2) ?? "", default: []].append(entry) }
+        let tableName = table == "alerts" ? "alerts" : "events"
+        if tableName == "events" {
+            // Names grouped as their bytes in the batch rows: a string is made once per distinct name, not per event.
+            var sourceRuns: [WireString: [PostingEntry]] = [:]
+            var typeRuns: [WireString: [PostingEntry]] = [:]
+            try Self.forEachEvent(database, after: from, through: through) { event in
+                let entry = PostingEntry(sort: event.occurredAt?.unixNanoseconds ?? 0, id: event.id)
+                if byTime { all.append(entry) }
+                if bySeverity { severities[Int64(event.severity.rawValue), default: []].append(entry) }
+                if bySource { sourceRuns[event.sourceNameUTF8, default: []].append(entry) }
+                if byType { typeRuns[event.eventTypeUTF8, default: []].append(entry) }
+            }
+            sources = Dictionary(uniqueKeysWithValues: sourceRuns.map { ($0.key.string, $0.value) })
+            types = Dictionary(uniqueKeysWithValues: typeRuns.map { ($0.key.string, $0.value) })
+        } else {
+            let select = try database.cachedStatement(
+                """
+                SELECT severity, source_name, event_type, created_at, id FROM alerts WHERE id > ? AND id <= ?
+                """)
+            try select.forEachRow(arguments: [from, through]) { row in
+                let entry = PostingEntry(sort: row.int64(at: 3), id: row.int64(at: 4))
+                if byTime { all.append(entry) }
+                if bySeverity { severities[row.int64(at: 0), default: []].append(entry) }
+                if bySource { sources[try row.string(at: 1) ?? "", default: []].append(entry) }
+                if byType { types[try row.string(at: 2) ?? "", default: []].append(entry) }
+            }
         }
         // Severities were grouped by rank (no string per row); their keys are the ranks as text.
         let bySeverityText = Dictionary(uniqueKeysWithValues: severities.map { (String($0.key), $0.value) })

@@ -1,7 +1,7 @@
 // Reading the postings indexes (SQLiteStore+Postings writes them): the indexed arm of a ListEvents or ListAlerts
 // page whose driving index is a postings one walks the chunks of the key (or keys) the filters fix, merges the runs
-// of every slice lazily (PostingsWalk), and reads the candidates' rows 64 ids per statement, keeping those that
-// match the other filters. The tail above the index's watermark is the list's other arm, merged by the caller.
+// of every slice lazily (PostingsWalk), and looks the candidates up 64 at a time (alerts' rows in one statement,
+// events in their batch rows), keeping those that match the other filters. The tail above the index's watermark is the list's other arm, merged by the caller.
 import VigilAPI
 import VigilSQLite
 
@@ -9,16 +9,18 @@ extension SQLiteStore {
     /// The indexed arm of a ListEvents page driven by a postings index: up to `limit` events in the query's order,
     /// at or below the index's watermark, strictly after `after`, matching every filter.
     static func postingsEvents(
-        _ database: Database, _ query: EventQuery, index: String, after: [Int64]?, limit: Int
+        _ database: Database, _ query: EventQuery, match: EventMatch, index: String, after: [Int64]?, limit: Int
     ) throws -> [Event] {
         let severities = try Self.ranks(query.severities)
-        var filters = PostingsFilters()
-        filters.add(in: "e.severity", severities)
-        filters.add("e.event_type = ?", query.eventType)
-        filters.add("e.source_name = ?", query.sourceName)
-        var fetcher = try PostingsFetcher(
-            database, select: "SELECT \(Rows.eventColumns) FROM events e", id: "e.id", filters: filters, limit: limit,
-            decode: { try Rows.event($0) }, idOf: \.id)
+        // Candidates are decoded from their batch rows and filtered in Swift.
+        let lookup = EventLookup(database)
+        var fetcher = PostingsFetcher<Event>(limit: limit) { ids in
+            var found: [Int64: Event] = [:]
+            for id in ids {
+                if let event = try lookup.event(id: id), match.matches(event) { found[id] = event }
+            }
+            return found
+        }
         let walk = PostingsPageWalk(
             index: index, severities: severities, sourceName: query.sourceName, eventType: query.eventType,
             bySeverity: query.order == .severity, ascending: query.ascending, from: query.occurredFrom,
@@ -38,9 +40,21 @@ extension SQLiteStore {
         filters.add(in: "a.severity", severities)
         filters.add("a.source_name = ?", query.sourceName)
         filters.add("a.event_type = ?", query.eventType)
-        var fetcher = try PostingsFetcher(
-            database, select: "SELECT \(Rows.alertColumns) FROM alerts a JOIN events e ON e.id = a.event_id",
-            id: "a.id", filters: filters, limit: limit, decode: { try Rows.alert($0) }, idOf: \.id)
+        let select = try database.cachedStatement(
+            "SELECT \(Rows.alertColumns) FROM alerts a WHERE "
+                + (["a.id IN (\(Array(repeating: "?", count: PostingsFetcher<Alert>.batch).joined(separator: ", ")))"]
+                    + filters.conditions).joined(separator: " AND "))
+        var fetcher = PostingsFetcher<Alert>(limit: limit) { ids in
+            var arguments: [any SQLiteBindable] = ids.map { $0 as any SQLiteBindable }
+            arguments += Array(
+                repeating: SQLiteValue.null as any SQLiteBindable, count: PostingsFetcher<Alert>.batch - ids.count)
+            var found: [Int64: Alert] = [:]
+            try select.forEachRow(arguments: arguments + filters.arguments) { row in
+                let alert = try Rows.alert(row)
+                found[alert.id] = alert
+            }
+            return found
+        }
         let walk = PostingsPageWalk(
             index: index, severities: severities, sourceName: query.sourceName, eventType: query.eventType,
             bySeverity: query.order == .severity, ascending: query.ascending, from: query.createdFrom,
@@ -180,51 +194,34 @@ final class PostingsDirectory: PostingChunkSource {
     }
 }
 
-/// Reads the rows of candidate ids in batches, keeping those that match the filters, in candidate order.
+/// Looks candidate ids up in batches, keeping those that match the filters, in candidate order.
 struct PostingsFetcher<Item> {
-    /// Ids per statement: a page of 50 (vigilbench's) in one round, few enough to bind cheaply.
+    /// Ids per lookup: a page of 50 (vigilbench's) in one round, few enough to bind cheaply in one statement.
     static var batch: Int { 64 }
 
-    private let statement: Statement
-    private let filterArguments: [any SQLiteBindable]
     private let wanted: Int
-    private let decode: (Statement) throws -> Item
-    private let idOf: (Item) -> Int64
+    /// Up to `batch` ids → the items among them that exist and match.
+    private let find: ([Int64]) throws -> [Int64: Item]
     private var candidates: [Int64] = []
     private(set) var items: [Item] = []
 
     var isFull: Bool { self.items.count >= self.wanted }
 
-    /// `select` and `id` are constant SQL (the row query up to WHERE, and its id column).
-    init(
-        _ database: Database, select: String, id: String, filters: PostingsFilters, limit: Int,
-        decode: @escaping (Statement) throws -> Item, idOf: @escaping (Item) -> Int64
-    ) throws {
+    init(limit: Int, find: @escaping ([Int64]) throws -> [Int64: Item]) {
         self.wanted = limit
-        self.decode = decode
-        self.idOf = idOf
-        let conditions = ["\(id) IN (\(Array(repeating: "?", count: Self.batch).joined(separator: ", ")))"]
-            + filters.conditions
-        self.filterArguments = filters.arguments
-        self.statement = try database.cachedStatement(select + " WHERE " + conditions.joined(separator: " AND "))
+        self.find = find
     }
 
-    /// Queues `id`; reads a batch once enough are queued.
+    /// Queues `id`; looks a batch up once enough are queued.
     mutating func add(_ id: Int64) throws {
         self.candidates.append(id)
         if self.candidates.count >= min(Self.batch, self.wanted - self.items.count) { try self.flush() }
     }
 
-    /// Reads the queued candidates' rows and keeps the matching ones in candidate order, up to the page.
+    /// Looks the queued candidates up and keeps the matching ones in candidate order, up to the page.
     mutating func flush() throws {
         guard !self.candidates.isEmpty else { return }
-        var ids: [any SQLiteBindable] = self.candidates.map { $0 as any SQLiteBindable }
-        ids += Array(repeating: SQLiteValue.null as any SQLiteBindable, count: Self.batch - self.candidates.count)
-        var found: [Int64: Item] = [:]
-        try self.statement.forEachRow(arguments: ids + self.filterArguments) { row in
-            let item = try self.decode(row)
-            found[self.idOf(item)] = item
-        }
+        let found = try self.find(self.candidates)
         for id in self.candidates where !self.isFull {
             if let item = found[id] { self.items.append(item) }
         }

@@ -4,32 +4,9 @@ import VigilAPI
 import VigilSQLite
 
 enum Rows {
-    static let eventColumns = """
-        e.id, e.source_name, e.event_type, e.severity, e.description, e.occurred_at, e.received_at,
-        e.submitted_by_user_id, e.submitted_by_username, e.idempotency_key
-        """
-    static let eventColumnCount = 10
-
-    /// Reads the event columns starting at `offset`.
-    static func event(_ row: Statement, at offset: Int = 0) throws -> Event {
-        var event = Event()
-        event.id = row.int64(at: offset)
-        event.sourceName = try self.text(row, offset + 1)
-        event.eventType = try self.text(row, offset + 2)
-        event.severity = Severity(rawValue: Int32(truncatingIfNeeded: row.int64(at: offset + 3)))
-        event.description = try self.text(row, offset + 4)
-        event.occurredAt = Timestamp(unixNanoseconds: row.int64(at: offset + 5))
-        event.receivedAt = Timestamp(unixNanoseconds: row.int64(at: offset + 6))
-        event.submittedByUserId = row.int64(at: offset + 7)
-        event.submittedByUsername = try self.text(row, offset + 8)
-        event.idempotencyKey = try row.string(at: offset + 9) ?? ""
-        return event
-    }
-
-    /// Alert columns, then the event's (so `alert` reads the embedded event at offset 7).
+    /// Alert columns: the event's severity (a list's sort key, at column 7) and its encoding (at 8) last.
     static let alertColumns = """
-        a.id, a.event_id, a.status, a.created_at, a.updated_at, a.resolved_at, a.version,
-        \(eventColumns)
+        a.id, a.event_id, a.status, a.created_at, a.updated_at, a.resolved_at, a.version, a.severity, a.event
         """
 
     static func alert(_ row: Statement) throws -> Alert {
@@ -41,7 +18,10 @@ enum Rows {
         alert.updatedAt = Timestamp(unixNanoseconds: row.int64(at: 4))
         alert.resolvedAt = row.isNull(at: 5) ? nil : Timestamp(unixNanoseconds: row.int64(at: 5))
         alert.version = row.int64(at: 6)
-        alert.event = try self.event(row, at: 7)
+        guard let encoding = try row.blob(at: 8) else {
+            throw StoreError(.internal, "alert \(alert.id) has no copy of its event")
+        }
+        alert.event = try EventBatchRecord.decode(encoding[...], id: alert.eventId)
         return alert
     }
 

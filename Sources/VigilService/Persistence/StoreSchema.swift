@@ -22,6 +22,7 @@ enum StoreSchema {
         Migration("0006_event_postings", sql: Self.eventPostings),
         Migration("0007_time_postings", sql: Self.timePostings),
         Migration("0008_alert_postings", sql: Self.alertPostings),
+        Self.eventBatches,
     ])
 
     private static let users = """

@@ -1,8 +1,12 @@
-// The verdict, read from the database file with the sqlite3 CLI after vigild stopped (rows are the truth: one row
-// per event in `events`, one per alert in `alerts`): every acknowledged event stored, none stored twice, none
-// stored that was never sent, and every HIGH/CRITICAL event with exactly one alert (and no alert on anything else).
-// The API's GetStats, read before the stop, must count the same (it reads the index tables plus the tail).
+// The verdict, read from the database file with the sqlite3 CLI after vigild stopped (rows are the truth: each
+// stored batch of events in a row of `event_batches`, one row per alert in `alerts`): every acknowledged event
+// stored, none stored twice, none stored that was never sent, and every HIGH/CRITICAL event with exactly one alert
+// (and no alert on anything else). The batch blobs are parsed here by code of the checker's own (`StoredEventBatches`),
+// not the server's, so a fault in the server's reader cannot hide one in its writer. The API's GetStats, read
+// before the stop, must count the same (it reads the index tables plus the tail).
 import Foundation
+import VigilAPI
+import VigilTesting
 
 struct StoreCheck: CustomStringConvertible {
     var acked = 0
@@ -52,7 +56,7 @@ struct StoreCheck: CustomStringConvertible {
     /// while vigild runs (WAL).
     static func tail(_ database: String) throws -> Int {
         let sql = """
-            SELECT max(0, coalesce((SELECT max(id) FROM events), 0)
+            SELECT max(0, coalesce((SELECT max(last_id) FROM event_batches), 0)
                     - (SELECT min(indexed_through) FROM index_marks WHERE table_name = 'events'))
                 + max(0, coalesce((SELECT max(id) FROM alerts), 0)
                     - (SELECT min(indexed_through) FROM index_marks WHERE table_name = 'alerts'));
@@ -64,7 +68,10 @@ struct StoreCheck: CustomStringConvertible {
         var check = StoreCheck()
         let streams = ledger.count
         var seen = (0..<streams).map { Array(repeating: UInt8(0), count: ledger.sent($0) + 1) }
-        for line in try Self.query(database, "SELECT description FROM events;") {
+        let events = try StoredEventBatches.parse(
+            rows: try Self.query(database, StoredEventBatches.query).map { String($0) })
+        for event in events {
+            let line = Substring(event.description)
             check.stored += 1
             guard let (stream, index) = Ledger.parse(line), stream >= 0, stream < streams,
                 index < ledger.sent(stream)
@@ -90,22 +97,19 @@ struct StoreCheck: CustomStringConvertible {
                 }
             }
         }
-        // Severity is stored as the enum's number: HIGH 3, CRITICAL 4. No index on alerts.event_id: group first.
-        let numbers = try Self.query(
-            database,
-            """
-            SELECT count(*) FROM events WHERE severity >= 3;
-            SELECT count(*) FROM alerts;
-            SELECT count(*) FROM events e LEFT JOIN (SELECT event_id, count(*) AS n FROM alerts GROUP BY event_id) a
-                ON a.event_id = e.id WHERE e.severity >= 3 AND coalesce(a.n, 0) != 1;
-            SELECT count(*) FROM alerts a LEFT JOIN events e ON e.id = a.event_id
-                WHERE e.id IS NULL OR e.severity < 3;
-            """
-        ).map { Int($0) ?? -1 }
-        guard numbers.count == 4 else { throw System.Failure(description: "sqlite3 answered \(numbers)") }
-        check.highOrCritical = numbers[0]
-        check.alerts = numbers[1]
-        check.wrongAlerts = numbers[2] + numbers[3]
+        // Severity as the enum's number: HIGH 3, CRITICAL 4.
+        let severityByID = Dictionary(events.map { ($0.id, $0.severity.rawValue) }, uniquingKeysWith: { first, _ in first })
+        var alertsByEvent: [Int64: Int] = [:]
+        for line in try Self.query(database, "SELECT event_id FROM alerts;") {
+            check.alerts += 1
+            alertsByEvent[Int64(line) ?? -1, default: 0] += 1
+        }
+        for (id, severity) in severityByID where severity >= 3 {
+            check.highOrCritical += 1
+            if alertsByEvent[id] != 1 { check.wrongAlerts += 1 }
+        }
+        for (eventID, _) in alertsByEvent where (severityByID[eventID] ?? 0) < 3 { check.wrongAlerts += 1 }
         return check
     }
 }
+

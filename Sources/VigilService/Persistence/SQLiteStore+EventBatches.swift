@@ -1,0 +1,138 @@
+// Events are stored a batch per row (`event_batches`, migration 0009; EventBatchRecord has the blob's layout): one
+// B-tree insert acknowledges a whole ingest batch, where a row per event cost one per event and was most of the
+// writer's time (docs/STORAGE.md, "A row per acknowledged batch"). Events never change, so a batch row is written
+// once and only retention rewrites it. Everything that reads events by id or by id range comes through here.
+import VigilAPI
+import VigilSQLite
+import VigilWire
+
+extension SQLiteStore {
+    /// SQL for the largest stored event id, 0 when there is none: the newest batch's last id (one primary-key
+    /// step).
+    static let lastEventIDSQL =
+        "coalesce((SELECT last_id FROM event_batches ORDER BY first_id DESC LIMIT 1), 0)"
+
+    /// Inserts the built batch as one row (nothing when it is empty), inside the caller's write transaction.
+    static func appendEventBatch(_ database: Database, _ batch: EventBatchBuilder) throws {
+        guard let firstID = batch.firstID else { return }
+        let insert = try database.cachedStatement(
+            "INSERT INTO event_batches (first_id, last_id, count, events) VALUES (?, ?, ?, ?)")
+        try insert.bind(firstID, at: 1)
+        try insert.bind(batch.lastID, at: 2)
+        try insert.bind(Int64(batch.count), at: 3)
+        try insert.bind(batch.encoded(), at: 4)
+        try insert.execute()
+    }
+
+    /// Calls `body` with every stored event whose id is in (`after`, `through`], in id order.
+    static func forEachEvent(
+        _ database: Database, after: Int64, through: Int64 = .max, _ body: (Event) throws -> Void
+    ) throws {
+        try Self.forEachEventBatch(database, after: after, through: through) { batch in
+            for index in 0..<batch.count {
+                let id = batch.id(at: index)
+                guard id > after else { continue }
+                guard id <= through else { return }
+                try body(try batch.event(at: index))
+            }
+        }
+    }
+
+    /// Calls `body` with every batch holding an id in (`after`, `through`], in id order: from the batch holding the
+    /// first such id (the newest starting at or below it) onwards.
+    static func forEachEventBatch(
+        _ database: Database, after: Int64, through: Int64 = .max, _ body: (EventBatchRecord) throws -> Void
+    ) throws {
+        guard after < through else { return }
+        let select = try database.cachedStatement(
+            """
+            SELECT first_id, events FROM event_batches
+            WHERE first_id >= coalesce(
+                (SELECT first_id FROM event_batches WHERE first_id <= ?1 ORDER BY first_id DESC LIMIT 1), 0)
+            AND first_id <= ?2 ORDER BY first_id
+            """)
+        try select.forEachRow(arguments: [after == .max ? after : after + 1, through]) { row in
+            try body(try Self.eventBatch(row))
+        }
+    }
+
+    /// Deletes the events `ids` from their batch rows (retention): a batch losing all its events is deleted, one
+    /// keeping some is written again with the rest (its first id may change). Returns how many events went.
+    static func removeEvents(_ database: Database, _ ids: Set<Int64>) throws -> Int {
+        guard let lowest = ids.min(), let highest = ids.max() else { return 0 }
+        var rewritten: [(firstID: Int64, kept: EventBatchBuilder)] = []
+        var removed = 0
+        try Self.forEachEventBatch(database, after: lowest - 1, through: highest) { batch in
+            var kept = EventBatchBuilder(capacity: batch.count)
+            for index in 0..<batch.count {
+                let id = batch.id(at: index)
+                if ids.contains(id) { removed += 1 } else { kept.append(id: id, encoding: batch.encoding(at: index)) }
+            }
+            if kept.count < batch.count { rewritten.append((batch.firstID, kept)) }
+        }
+        let delete = try database.cachedStatement("DELETE FROM event_batches WHERE first_id = ?")
+        for batch in rewritten {
+            try delete.execute(arguments: [batch.firstID])
+            try Self.appendEventBatch(database, batch.kept)
+        }
+        return removed
+    }
+
+    /// The batch in columns (first_id, events) of `row`.
+    static func eventBatch(_ row: Statement, at column: Int = 0) throws -> EventBatchRecord {
+        try EventBatchRecord(firstID: row.int64(at: column), bytes: try row.blob(at: column + 1) ?? [])
+    }
+}
+
+/// Reads events by id, keeping the batch read last: the events of a page in time order are mostly neighbours in
+/// id, so a page reads one or two batch rows, not one per event. Use it within one read transaction.
+final class EventLookup {
+    private let database: Database
+    private var batch: EventBatchRecord?
+
+    init(_ database: Database) {
+        self.database = database
+    }
+
+    /// The stored event `id`, nil when there is none.
+    func event(id: Int64) throws -> Event? {
+        if let batch, id >= batch.firstID, id <= batch.lastID {
+            return try batch.index(of: id).map { index throws(StoreError) in try batch.event(at: index) }
+        }
+        let select = try self.database.cachedStatement(
+            "SELECT first_id, events FROM event_batches WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1")
+        guard let batch = try select.firstRow(arguments: [id], { row in try SQLiteStore.eventBatch(row) }) else {
+            return nil
+        }
+        self.batch = batch
+        return try batch.index(of: id).map { index throws(StoreError) in try batch.event(at: index) }
+    }
+}
+
+/// The filters of an events list that are checked on decoded events (the tail, and the candidates of a postings
+/// walk): names compared as bytes, without making strings.
+struct EventMatch {
+    let severities: Set<Int32>
+    let eventType: WireString?
+    let sourceName: WireString?
+    let from: Int64?
+    let before: Int64?
+
+    init(_ query: EventQuery) throws(StoreError) {
+        self.severities = Set(try SQLiteStore.ranks(query.severities).map { Int32($0) })
+        self.eventType = query.eventType.map { WireString($0) }
+        self.sourceName = query.sourceName.map { WireString($0) }
+        self.from = query.occurredFrom
+        self.before = query.occurredBefore
+    }
+
+    func matches(_ event: Event) -> Bool {
+        if !self.severities.isEmpty && !self.severities.contains(event.severity.rawValue) { return false }
+        if let eventType, event.eventTypeUTF8 != eventType { return false }
+        if let sourceName, event.sourceNameUTF8 != sourceName { return false }
+        let occurred = event.occurredAt?.unixNanoseconds ?? 0
+        if let from, occurred < from { return false }
+        if let before, occurred >= before { return false }
+        return true
+    }
+}

@@ -1,0 +1,70 @@
+// Migration 0009: events move from a row each to a row per acknowledged batch (`event_batches`; EventBatchRecord,
+// docs/STORAGE.md "A row per acknowledged batch"). Written in Swift because the blob is protobuf, which SQL cannot
+// encode. Existing events are converted 100 per batch row in id order (ids need not be contiguous within a row),
+// each alert gets a copy of its event's encoding (`alerts.event`, so an alert is read without looking its event up),
+// and `events` goes. Its foreign key from `alerts.event_id` goes first: SQLite cannot drop a constraint, so the
+// table's stored definition is edited (`writable_schema`) and the schema cookie bumped, the documented way.
+import VigilAPI
+import VigilSQLite
+
+extension StoreSchema {
+    static let eventBatches = Migration("0009_event_batches") { database in
+        try database.execute(
+            """
+            CREATE TABLE event_batches (
+                first_id INTEGER PRIMARY KEY,
+                last_id INTEGER NOT NULL,
+                count INTEGER NOT NULL,
+                -- EventBatchRecord: a table of ids and offsets, then each event's vigil.v1.Event encoding.
+                events BLOB NOT NULL
+            ) STRICT;
+            -- The event's vigil.v1.Event encoding: an alert is read with its event, without a lookup.
+            ALTER TABLE alerts ADD COLUMN event BLOB;
+            """)
+        let cookie = try database.queryFirst("PRAGMA schema_version") { row in row.int64(at: 0) } ?? 0
+        try database.execute("PRAGMA writable_schema = ON")
+        try database.execute(
+            """
+            UPDATE sqlite_schema SET sql = replace(sql, 'UNIQUE REFERENCES events (id)', 'UNIQUE')
+            WHERE type = 'table' AND name = 'alerts'
+            """)
+        try database.execute("PRAGMA writable_schema = OFF")
+        try database.execute("PRAGMA schema_version = \(cookie + 1)")
+        try Self.convertEventRows(database)
+        try database.execute("DROP TABLE events")
+    }
+
+    /// Rewrites every `events` row into batch rows of up to 100 events and copies each alert's event into it.
+    private static func convertEventRows(_ database: Database) throws {
+        let select = try database.cachedStatement(
+            """
+            SELECT e.id, e.source_name, e.event_type, e.severity, e.description, e.occurred_at, e.received_at,
+                e.submitted_by_user_id, e.submitted_by_username, e.idempotency_key, a.id
+            FROM events e LEFT JOIN alerts a ON a.event_id = e.id ORDER BY e.id
+            """)
+        let updateAlert = try database.cachedStatement("UPDATE alerts SET event = ? WHERE id = ?")
+        var batch = EventBatchBuilder(capacity: 100)
+        var alertCopies: [(alert: Int64, event: [UInt8])] = []
+        try select.forEachRow(arguments: []) { row in
+            var event = Event()
+            event.id = row.int64(at: 0)
+            event.sourceName = try row.string(at: 1) ?? ""
+            event.eventType = try row.string(at: 2) ?? ""
+            event.severity = Severity(rawValue: Int32(truncatingIfNeeded: row.int64(at: 3)))
+            event.description = try row.string(at: 4) ?? ""
+            event.occurredAt = Timestamp(unixNanoseconds: row.int64(at: 5))
+            event.receivedAt = Timestamp(unixNanoseconds: row.int64(at: 6))
+            event.submittedByUserId = row.int64(at: 7)
+            event.submittedByUsername = try row.string(at: 8) ?? ""
+            event.idempotencyKey = try row.string(at: 9) ?? ""
+            if batch.count == 100 || !batch.accepts(id: event.id) {
+                try SQLiteStore.appendEventBatch(database, batch)
+                batch = EventBatchBuilder(capacity: 100)
+            }
+            let range = batch.append(event)
+            if !row.isNull(at: 10) { alertCopies.append((row.int64(at: 10), batch.encoding(in: range))) }
+        }
+        try SQLiteStore.appendEventBatch(database, batch)
+        for copy in alertCopies { try updateAlert.execute(arguments: [copy.event, copy.alert]) }
+    }
+}
