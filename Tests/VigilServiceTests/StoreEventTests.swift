@@ -217,7 +217,7 @@ struct StoreEventTests {
             names == [
                 "0001_users_and_refresh_tokens", "0002_events_and_alerts", "0003_producers",
                 "0004_deferred_indexes", "0005_index_marks_per_index", "0006_event_postings", "0007_time_postings",
-                "0008_alert_postings", "0009_event_batches",
+                "0008_alert_postings", "0009_event_batches", "0010_postings_by_segment",
             ])
         let synchronous = try await store.withWriterConnection { database in try database.synchronous() }
         #expect(synchronous == .full)

@@ -144,6 +144,24 @@ import VigilSQLite
         }
     }
 
+    @Test("a slice's chunk rows are neighbours in the table, in key order: a step fills pages, not a page per key")
+    func sliceRowsAreContiguous() async throws {
+        try await StoreFixture.with { fixture in
+            _ = try await Self.load(fixture)
+            // A WITHOUT ROWID table scans in primary-key order, the order rows sit in its pages (`count` is in no
+            // index, so the scan cannot take a covering one).
+            let rows = try await fixture.store.withWriterConnection { database in
+                try database.query("SELECT index_name, segment, key, count FROM postings") { row in
+                    (try row.string(at: 0) ?? "", row.int64(at: 1), try row.string(at: 2) ?? "")
+                }
+            }
+            #expect(Set(rows.map(\.1)).count > 5, "several slices")
+            for (previous, next) in zip(rows, rows.dropFirst()) where previous.0 == next.0 {
+                #expect(previous.1 < next.1 || (previous.1 == next.1 && previous.2 <= next.2), "\(previous) \(next)")
+            }
+        }
+    }
+
     @Test("a damaged postings chunk fails the list with INTERNAL; the store keeps serving other lists")
     func damagedChunk() async throws {
         try await StoreFixture.with { fixture in

@@ -345,4 +345,3 @@ extension SQLiteStore {
         try insert.execute(arguments: [from, through])
     }
 }
-

@@ -97,7 +97,8 @@ extension SQLiteStore {
                 case "event_type": types
                 default: [:]
                 }
-            for (key, entries) in runs {
+            // In key order: the rows of a step then fill pages in the order of `postings`' primary key.
+            for (key, entries) in runs.sorted(by: { $0.key < $1.key }) {
                 rows += Self.chunkRows(index: index, key: key, segment: from + 1, entries: entries.sorted())
             }
         }
