@@ -49,6 +49,29 @@ import VigilTesting
         }
     }
 
+    @Test("a header read alone locates each event's bytes in the blob, and decodes nothing itself")
+    func headerOnly() throws {
+        let (events, bytes) = Self.blob()
+        let length = try #require(EventBatchRecord.headerLength(of: Array(bytes.prefix(5))))
+        #expect(length == 5 + 8 * events.count)
+        let header = try EventBatchRecord(firstID: 1_000, prefix: Array(bytes.prefix(length)), blobLength: bytes.count)
+        let whole = try EventBatchRecord(firstID: 1_000, bytes: bytes)
+        for (index, event) in events.enumerated() {
+            let range = header.encodingRange(at: index)
+            #expect(try EventBatchRecord.decode(bytes[range], id: event.id) == event)
+            #expect(whole.encoding(at: index) == bytes[range])
+            #expect(header.encoding(at: index) == nil)
+        }
+        #expect(throws: StoreError.self) { try header.event(at: 0) }
+        // A blob said to be longer or shorter than its offsets add up to is damaged.
+        for wrongLength in [bytes.count - 1, bytes.count + 1] {
+            #expect(throws: StoreError.self) {
+                try EventBatchRecord(firstID: 1_000, prefix: Array(bytes.prefix(length)), blobLength: wrongLength)
+            }
+        }
+        #expect(EventBatchRecord.headerLength(of: [2, 1, 0, 0, 0]) == nil)
+    }
+
     @Test("the tests' own parser reads the same events as the store's reader")
     func independentParser() throws {
         let (events, bytes) = Self.blob()
@@ -61,7 +84,7 @@ import VigilTesting
     func protocReadsAnEvent() throws {
         let (_, bytes) = Self.blob()
         let record = try EventBatchRecord(firstID: 1_000, bytes: bytes)
-        let result = try Protoc.decode(Array(record.encoding(at: 2)), as: "vigil.v1.Event")
+        let result = try Protoc.decode(Array(try #require(record.encoding(at: 2))), as: "vigil.v1.Event")
         #expect(result.status == 0, "\(result.stderrText)")
         #expect(result.stdoutText.contains("id: 1005"))
         #expect(result.stdoutText.contains("source_name: \"web-02\""))

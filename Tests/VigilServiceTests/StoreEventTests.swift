@@ -159,6 +159,32 @@ struct StoreEventTests {
         }
     }
 
+    @Test("a large batch is split into rows of at most a third of a page, so no row spills into overflow pages")
+    func batchRowsFitPages() async throws {
+        try await StoreFixture.with { fixture in
+            let events = (0..<300).map { index in
+                var event = makeEvent(.low, source: "host-\(index)")
+                event.description = String(repeating: "x", count: 100 + index % 50)
+                return event
+            }
+            let outcomes = try await fixture.store.insertEvents(events, submittedBy: agent)
+            let (rows, largest, pageSize, stored) = try await fixture.store.withWriterConnection { database in
+                try database.queryFirst(
+                    """
+                    SELECT count(*), max(length(events)), (SELECT page_size FROM pragma_page_size()), sum(count)
+                    FROM event_batches
+                    """
+                ) { row in (row.int64(at: 0), row.int64(at: 1), row.int64(at: 2), row.int64(at: 3)) }
+            } ?? (0, 0, 0, 0)
+            #expect(stored == 300 && rows > 1, "\(rows) rows")
+            #expect(largest <= pageSize / 3, "\(largest) bytes in a row, pages of \(pageSize)")
+            for outcome in outcomes {
+                let id = try #require(outcome.eventID)
+                #expect(try await fixture.store.event(id: id)?.event.sourceName == "host-\(id - 1)")
+            }
+        }
+    }
+
     @Test("operators can read the file with the sqlite3 CLI: a row per stored batch with its count, one per alert")
     func inspectableWithSQLite3() async throws {
         guard let sqlite3 = Subprocess.which("sqlite3") else { return }

@@ -26,6 +26,14 @@ struct EventBatchBuilder {
 
     var count: Int { self.idDeltas.count }
     var isEmpty: Bool { self.idDeltas.isEmpty }
+    /// The blob's size so far: `encoded().count`.
+    var encodedSize: Int { EventBatchRecord.fixedHeaderLength + 8 * self.idDeltas.count + self.body.count }
+
+    /// True when an event encoded in `size` bytes fits within `limit` bytes of blob along with those appended
+    /// (always for the first: one event alone makes a row however large).
+    func fits(eventOfSize size: Int, within limit: Int) -> Bool {
+        self.isEmpty || self.encodedSize + 8 + size <= limit
+    }
 
     /// Appends `event` (its `id` set, above every id appended so far); returns its encoding's range in the body, for
     /// `encoding(in:)`.
@@ -74,23 +82,34 @@ struct EventBatchBuilder {
     }
 }
 
-/// Reads a blob. Every offset is checked once here, so the accessors cannot read outside it; a damaged blob is an
-/// `internal` error, never a crash.
+/// Reads a blob, or only its header (then events are read by range from the row: `encodingRange(at:)`). Every
+/// offset is checked once here, so the accessors cannot read outside the blob; a damaged blob is an `internal`
+/// error, never a crash.
 struct EventBatchRecord: Sendable {
     static let version: UInt8 = 1
+    /// Version and count: what to read first to know the header's length.
+    static let fixedHeaderLength = 5
 
     let firstID: Int64
     let count: Int
+    /// The whole blob, or a prefix of it holding at least the header.
     private let bytes: [UInt8]
+    private let blobLength: Int
     private let bodyStart: Int
 
+    /// A whole blob.
     init(firstID: Int64, bytes: [UInt8]) throws(StoreError) {
-        guard bytes.count >= 5, bytes[0] == Self.version else {
+        try self.init(firstID: firstID, prefix: bytes, blobLength: bytes.count)
+    }
+
+    /// A blob of `blobLength` bytes of which `prefix` (at least `headerLength(of:)` of them) was read.
+    init(firstID: Int64, prefix bytes: [UInt8], blobLength: Int) throws(StoreError) {
+        guard bytes.count >= Self.fixedHeaderLength, bytes[0] == Self.version else {
             throw StoreError(.internal, "damaged event batch \(firstID): unknown version or truncated header")
         }
         let count = Int(Self.u32(bytes, at: 1))
-        let bodyStart = 5 + 8 * count
-        guard count > 0, bytes.count >= bodyStart else {
+        let bodyStart = Self.fixedHeaderLength + 8 * count
+        guard count > 0, bytes.count >= bodyStart, blobLength >= bytes.count else {
             throw StoreError(.internal, "damaged event batch \(firstID): \(count) events do not fit")
         }
         var previousDelta: UInt32 = 0
@@ -104,13 +123,20 @@ struct EventBatchRecord: Sendable {
             previousDelta = delta
             previousEnd = end
         }
-        guard Int(previousEnd) == bytes.count - bodyStart else {
+        guard Int(previousEnd) == blobLength - bodyStart else {
             throw StoreError(.internal, "damaged event batch \(firstID): events end at \(previousEnd)")
         }
         self.firstID = firstID
         self.count = count
         self.bytes = bytes
+        self.blobLength = blobLength
         self.bodyStart = bodyStart
+    }
+
+    /// The header's length, given its first `fixedHeaderLength` bytes (nil when they are not a header).
+    static func headerLength(of start: [UInt8]) -> Int? {
+        guard start.count >= Self.fixedHeaderLength, start[0] == Self.version else { return nil }
+        return Self.fixedHeaderLength + 8 * Int(Self.u32(start, at: 1))
     }
 
     var lastID: Int64 { self.id(at: self.count - 1) }
@@ -133,16 +159,25 @@ struct EventBatchRecord: Sendable {
         return nil
     }
 
-    /// The `vigil.v1.Event` encoding of the event at `index`.
-    func encoding(at index: Int) -> ArraySlice<UInt8> {
+    /// Where the event at `index` is in the blob.
+    func encodingRange(at index: Int) -> Range<Int> {
         let start = index == 0 ? 0 : Int(Self.u32(self.bytes, at: 5 + 4 * self.count + 4 * (index - 1)))
         let end = Int(Self.u32(self.bytes, at: 5 + 4 * self.count + 4 * index))
-        return self.bytes[(self.bodyStart + start)..<(self.bodyStart + end)]
+        return (self.bodyStart + start)..<(self.bodyStart + end)
     }
 
-    /// Decodes the event at `index` (its strings are slices of this blob, not copies).
+    /// The `vigil.v1.Event` encoding of the event at `index`; nil when only the header was read.
+    func encoding(at index: Int) -> ArraySlice<UInt8>? {
+        guard self.bytes.count == self.blobLength else { return nil }
+        return self.bytes[self.encodingRange(at: index)]
+    }
+
+    /// Decodes the event at `index` of a whole blob (its strings are slices of the blob, not copies).
     func event(at index: Int) throws(StoreError) -> Event {
-        try Self.decode(self.encoding(at: index), id: self.id(at: index))
+        guard let encoding = self.encoding(at: index) else {
+            throw StoreError(.internal, "event batch \(self.firstID) was read without its events")
+        }
+        return try Self.decode(encoding, id: self.id(at: index))
     }
 
     /// Decodes a stored event's encoding (a batch's or an alert row's), checking it holds the id it is stored under.

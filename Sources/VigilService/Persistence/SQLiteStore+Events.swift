@@ -44,6 +44,7 @@ extension SQLiteStore {
         )
         var ids = try IDAllocator(database)
         let receivedAt = ids.receivedAt(clockReading)
+        let rowLimit = try Self.batchRowLimit(database)
         var batch = EventBatchBuilder(capacity: events.count)
         var outcomes: [InsertOutcome] = []
         outcomes.reserveCapacity(events.count)
@@ -69,6 +70,11 @@ extension SQLiteStore {
             stored.submittedByUserId = submitter.userID
             stored.submittedByUsername = submitter.username
             stored.idempotencyKey = key ?? ""
+            let size = stored.serializedSize()
+            if !batch.fits(eventOfSize: size, within: rowLimit) {
+                try Self.appendEventBatch(database, batch)
+                batch = EventBatchBuilder(capacity: events.count)
+            }
             let encoding = batch.append(stored)
             var alertID: Int64?
             if event.severity == .high || event.severity == .critical {
@@ -88,7 +94,7 @@ extension SQLiteStore {
             }
             outcomes.append(.stored(eventID: eventID, alertID: alertID))
         }
-        // One row for every event the batch stored: one B-tree insert, not one per event.
+        // A row for every few dozen events the batch stored (batchRowLimit), not one per event.
         try Self.appendEventBatch(database, batch)
         return outcomes
     }

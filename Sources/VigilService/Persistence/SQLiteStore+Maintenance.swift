@@ -112,8 +112,8 @@ extension SQLiteStore {
     }
 
     /// Up to `limit` events that occurred before `cutoff`, oldest first along events_by_time's postings (the pass
-    /// indexed the tail first), skipping those whose alert is not RESOLVED (an open alert keeps its event). Rows
-    /// are read 64 ids per statement, like a list's.
+    /// indexed the tail first), skipping those whose alert is not RESOLVED (an open alert keeps its event). Events
+    /// are looked up 64 at a time, like a list's.
     private static func retentionVictims(_ database: Database, before cutoff: Int64, limit: Int) throws -> [Victim] {
         let bounds = PostingBounds(ascending: true, before: cutoff)
         var walk = PostingsWalk(
@@ -124,8 +124,9 @@ extension SQLiteStore {
         let findAlert = try database.cachedStatement("SELECT id, status FROM alerts WHERE event_id = ?")
         func read() throws {
             defer { candidates = [] }
+            let events = try lookup.events(ids: candidates)
             for id in candidates {
-                guard let event = try lookup.event(id: id) else { continue }
+                guard let event = events[id] else { continue }
                 let alert = try findAlert.firstRow(arguments: [id]) { row in (id: row.int64(at: 0), status: row.int64(at: 1)) }
                 if let alert, alert.status != Int64(AlertStatus.resolved.rawValue) { continue }
                 victims.append(

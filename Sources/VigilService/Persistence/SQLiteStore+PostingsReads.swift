@@ -15,11 +15,7 @@ extension SQLiteStore {
         // Candidates are decoded from their batch rows and filtered in Swift.
         let lookup = EventLookup(database)
         var fetcher = PostingsFetcher<Event>(limit: limit) { ids in
-            var found: [Int64: Event] = [:]
-            for id in ids {
-                if let event = try lookup.event(id: id), match.matches(event) { found[id] = event }
-            }
-            return found
+            try lookup.events(ids: ids).filter { match.matches($0.value) }
         }
         let walk = PostingsPageWalk(
             index: index, severities: severities, sourceName: query.sourceName, eventType: query.eventType,

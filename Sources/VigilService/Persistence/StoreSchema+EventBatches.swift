@@ -1,6 +1,6 @@
 // Migration 0009: events move from a row each to a row per acknowledged batch (`event_batches`; EventBatchRecord,
 // docs/STORAGE.md "A row per acknowledged batch"). Written in Swift because the blob is protobuf, which SQL cannot
-// encode. Existing events are converted 100 per batch row in id order (ids need not be contiguous within a row),
+// encode. Existing events are converted into batch rows in id order (as many as fit `batchRowLimit`) (ids need not be contiguous within a row),
 // each alert gets a copy of its event's encoding (`alerts.event`, so an alert is read without looking its event up),
 // and `events` goes. Its foreign key from `alerts.event_id` goes first: SQLite cannot drop a constraint, so the
 // table's stored definition is edited (`writable_schema`) and the schema cookie bumped, the documented way.
@@ -34,7 +34,7 @@ extension StoreSchema {
         try database.execute("DROP TABLE events")
     }
 
-    /// Rewrites every `events` row into batch rows of up to 100 events and copies each alert's event into it.
+    /// Rewrites every `events` row into batch rows and copies each alert's event into it.
     private static func convertEventRows(_ database: Database) throws {
         let select = try database.cachedStatement(
             """
@@ -43,6 +43,7 @@ extension StoreSchema {
             FROM events e LEFT JOIN alerts a ON a.event_id = e.id ORDER BY e.id
             """)
         let updateAlert = try database.cachedStatement("UPDATE alerts SET event = ? WHERE id = ?")
+        let rowLimit = try SQLiteStore.batchRowLimit(database)
         var batch = EventBatchBuilder(capacity: 100)
         var alertCopies: [(alert: Int64, event: [UInt8])] = []
         try select.forEachRow(arguments: []) { row in
@@ -57,7 +58,7 @@ extension StoreSchema {
             event.submittedByUserId = row.int64(at: 7)
             event.submittedByUsername = try row.string(at: 8) ?? ""
             event.idempotencyKey = try row.string(at: 9) ?? ""
-            if batch.count == 100 || !batch.accepts(id: event.id) {
+            if !batch.fits(eventOfSize: event.serializedSize(), within: rowLimit) || !batch.accepts(id: event.id) {
                 try SQLiteStore.appendEventBatch(database, batch)
                 batch = EventBatchBuilder(capacity: 100)
             }
