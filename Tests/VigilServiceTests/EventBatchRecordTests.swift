@@ -4,6 +4,7 @@
 import Testing
 import VigilAPI
 import VigilTesting
+import VigilWire
 
 @testable import VigilService
 
@@ -126,5 +127,61 @@ import VigilTesting
                 _ = record.index(of: record.id(at: index))
             }
         }
+    }
+}
+
+/// StoredEventFields, the scan the events tail and the postings reader use instead of decoding: it must read what
+/// the decoder reads, and refuse what the decoder refuses.
+@Suite struct StoredEventFieldsTests {
+    @Test("scanned fields equal the decoded event's, for random events, unknown fields and absent times")
+    func scanEqualsDecode() throws {
+        var random = SplitMix64(seed: 0x5CA9)
+        for round in 0..<2_000 {
+            var event = Event()
+            event.id = Int64(bitPattern: random.next())
+            event.sourceName = String(repeating: "s", count: Int(random.next() % 40)) + "é"
+            event.eventType = round % 7 == 0 ? "" : "type-\(random.next() % 64)"
+            event.severity = Severity(rawValue: Int32(truncatingIfNeeded: random.next() % 6))
+            event.description = String(repeating: "d", count: Int(random.next() % 300))
+            if round % 5 != 0 {
+                event.occurredAt = Timestamp(
+                    seconds: Int64(bitPattern: random.next()) % 400_000_000_000,
+                    nanos: Int32(random.next() % 1_000_000_000))
+            }
+            event.receivedAt = Timestamp(unixNanoseconds: Int64(bitPattern: random.next()))
+            event.submittedByUsername = "agent"
+            var bytes = event.serializedBytes()
+            if round % 3 == 0 {
+                bytes += [0xF8, 0x07, 0x2A]  // field 127, varint 42: unknown, skipped
+                bytes += [0xFD, 0x07, 1, 2, 3, 4]  // field 127, fixed32
+            }
+            let padded = [0xAA, 0xBB] + bytes + [0xCC]
+            let fields = try #require(StoredEventFields.scan(padded, 2..<(2 + bytes.count)))
+            let decoded = try Event(serializedBytes: bytes)
+            #expect(fields.severity == decoded.severity.rawValue)
+            #expect(fields.occurredAt == (decoded.occurredAt?.unixNanoseconds ?? 0))
+            #expect(String(decoding: padded[fields.source], as: UTF8.self) == decoded.sourceName)
+            #expect(String(decoding: padded[fields.type], as: UTF8.self) == decoded.eventType)
+        }
+    }
+
+    @Test("a truncated or malformed encoding scans as nil, never past its range")
+    func malformed() {
+        var event = Event()
+        event.id = 7
+        event.sourceName = "web-01"
+        event.occurredAt = Timestamp(unixNanoseconds: 1_000)
+        let bytes = event.serializedBytes()
+        for cut in 1..<bytes.count {
+            // A prefix either scans (it ended between fields) or is refused; nothing past the range is read.
+            let prefix = Array(bytes.prefix(cut)) + [0x12, 0x7F]
+            if let fields = StoredEventFields.scan(prefix, 0..<cut) {
+                #expect(fields.source.upperBound <= cut && fields.type.upperBound <= cut)
+            }
+        }
+        #expect(StoredEventFields.scan([0x12, 0x05, 0x61], 0..<3) == nil, "length past the end")
+        #expect(StoredEventFields.scan([0xFF, 0xFF, 0xFF], 0..<3) == nil, "unterminated varint")
+        #expect(StoredEventFields.scan([0x0B], 0..<1) == nil, "a group (wire type 3)")
+        #expect(StoredEventFields.scan([0x32, 0x02, 0x08], 0..<3) == nil, "a timestamp cut short")
     }
 }

@@ -381,7 +381,9 @@ import VigilTesting
                 "SELECT indexed_through FROM index_marks WHERE name = 'events_by_time'"
             ) { $0.int64(at: 0) } ?? -1
             var tail: Int64 = 0
-            try SQLiteStore.forEachEvent(database, after: mark) { _ in tail += 1 }
+            try SQLiteStore.forEachEventBatch(database, after: mark) { batch in
+                tail += Int64((0..<batch.count).filter { batch.id(at: $0) > mark }.count)
+            }
             return (indexed, tail)
         }
     }

@@ -159,6 +159,19 @@ struct EventBatchRecord: Sendable {
         return nil
     }
 
+    /// The whole blob, nil when only the header was read.
+    var blob: [UInt8]? { self.bytes.count == self.blobLength ? self.bytes : nil }
+
+    /// The fields lists filter and sort by of the event at `index` of a whole blob, read without decoding it.
+    func fields(at index: Int) throws(StoreError) -> StoredEventFields {
+        guard self.bytes.count == self.blobLength,
+            let fields = StoredEventFields.scan(self.bytes, self.encodingRange(at: index))
+        else {
+            throw StoreError(.internal, "damaged stored event \(self.id(at: index)) in batch \(self.firstID)")
+        }
+        return fields
+    }
+
     /// Where the event at `index` is in the blob.
     func encodingRange(at index: Int) -> Range<Int> {
         let start = index == 0 ? 0 : Int(Self.u32(self.bytes, at: 5 + 4 * self.count + 4 * (index - 1)))

@@ -33,24 +33,11 @@ extension SQLiteStore {
         try insert.execute()
     }
 
-    /// Calls `body` with every stored event whose id is in (`after`, `through`], in id order.
-    static func forEachEvent(
-        _ database: Database, after: Int64, through: Int64 = .max, _ body: (Event) throws -> Void
-    ) throws {
-        try Self.forEachEventBatch(database, after: after, through: through) { batch in
-            for index in 0..<batch.count {
-                let id = batch.id(at: index)
-                guard id > after else { continue }
-                guard id <= through else { return }
-                try body(try batch.event(at: index))
-            }
-        }
-    }
-
-    /// Calls `body` with every batch holding an id in (`after`, `through`], in id order: from the batch holding the
-    /// first such id (the newest starting at or below it) onwards.
+    /// Calls `body` with every batch holding an id in (`after`, `through`], in id order (newest first when
+    /// `descending`): from the batch holding the first such id (the newest starting at or below it) onwards.
     static func forEachEventBatch(
-        _ database: Database, after: Int64, through: Int64 = .max, _ body: (EventBatchRecord) throws -> Void
+        _ database: Database, after: Int64, through: Int64 = .max, descending: Bool = false,
+        _ body: (EventBatchRecord) throws -> Void
     ) throws {
         guard after < through else { return }
         let select = try database.cachedStatement(
@@ -58,7 +45,7 @@ extension SQLiteStore {
             SELECT first_id, events FROM event_batches
             WHERE first_id >= coalesce(
                 (SELECT first_id FROM event_batches WHERE first_id <= ?1 ORDER BY first_id DESC LIMIT 1), 0)
-            AND first_id <= ?2 ORDER BY first_id
+            AND first_id <= ?2 ORDER BY first_id \(descending ? "DESC" : "ASC")
             """)
         try select.forEachRow(arguments: [after == .max ? after : after + 1, through]) { row in
             try body(try Self.eventBatch(row))
@@ -157,12 +144,14 @@ struct EventLookup {
     }
 }
 
-/// The filters of an events list that are checked on decoded events (the tail, and the candidates of a postings
-/// walk): names compared as bytes, without making strings.
+/// The filters of an events list that are checked in Swift: on decoded events (a postings walk's candidates) or on
+/// the fields scanned from a stored encoding (the tail), names compared as bytes, without making strings.
 struct EventMatch {
     let severities: Set<Int32>
     let eventType: WireString?
     let sourceName: WireString?
+    private let eventTypeBytes: [UInt8]?
+    private let sourceNameBytes: [UInt8]?
     let from: Int64?
     let before: Int64?
 
@@ -170,6 +159,8 @@ struct EventMatch {
         self.severities = Set(try SQLiteStore.ranks(query.severities).map { Int32($0) })
         self.eventType = query.eventType.map { WireString($0) }
         self.sourceName = query.sourceName.map { WireString($0) }
+        self.eventTypeBytes = query.eventType.map { Array($0.utf8) }
+        self.sourceNameBytes = query.sourceName.map { Array($0.utf8) }
         self.from = query.occurredFrom
         self.before = query.occurredBefore
     }
@@ -178,7 +169,18 @@ struct EventMatch {
         if !self.severities.isEmpty && !self.severities.contains(event.severity.rawValue) { return false }
         if let eventType, event.eventTypeUTF8 != eventType { return false }
         if let sourceName, event.sourceNameUTF8 != sourceName { return false }
-        let occurred = event.occurredAt?.unixNanoseconds ?? 0
+        return self.matches(occurredAt: event.occurredAt?.unixNanoseconds ?? 0)
+    }
+
+    /// `matches` for an event known by its scanned fields, whose names are ranges of `blob`.
+    func matches(_ fields: StoredEventFields, in blob: [UInt8]) -> Bool {
+        if !self.severities.isEmpty && !self.severities.contains(fields.severity) { return false }
+        if let eventTypeBytes, !blob[fields.type].elementsEqual(eventTypeBytes) { return false }
+        if let sourceNameBytes, !blob[fields.source].elementsEqual(sourceNameBytes) { return false }
+        return self.matches(occurredAt: fields.occurredAt)
+    }
+
+    private func matches(occurredAt occurred: Int64) -> Bool {
         if let from, occurred < from { return false }
         if let before, occurred >= before { return false }
         return true

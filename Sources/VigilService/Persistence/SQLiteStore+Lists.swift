@@ -24,12 +24,11 @@ struct EventKey: Comparable {
     let second: Int64
     let third: Int64
 
-    init(_ event: Event, bySeverity: Bool) {
-        let occurred = event.occurredAt?.unixNanoseconds ?? 0
+    init(id: Int64, severity: Int32, occurredAt: Int64, bySeverity: Bool) {
         self =
             bySeverity
-            ? EventKey(first: Int64(event.severity.rawValue), second: occurred, third: event.id)
-            : EventKey(first: occurred, second: event.id, third: 0)
+            ? EventKey(first: Int64(severity), second: occurredAt, third: id)
+            : EventKey(first: occurredAt, second: id, third: 0)
     }
 
     /// A page token's keys (2 or 3 of them, as `SQLiteStore.pageKey` makes).
@@ -93,27 +92,46 @@ extension SQLiteStore {
         let readMark = try database.cachedStatement("SELECT indexed_through FROM index_marks WHERE name = ?")
         let mark = try readMark.firstRow(arguments: [driver]) { row in row.int64(at: 0) } ?? 0
         let bySeverity = query.order == .severity
-        func key(_ event: Event) -> EventKey {
-            EventKey(event, bySeverity: bySeverity)
-        }
         let start = after.map { EventKey($0) }
         let ascending = query.ascending
-        func precedes(_ first: (key: EventKey, event: Event), _ second: (key: EventKey, event: Event)) -> Bool {
+        // Filtered and ordered on fields scanned from each encoding; only the page is decoded. Candidates are
+        // plain values (the batches they come from are kept once, aside), and once a page's worth is kept, an event
+        // that does not come before the last of them is skipped without being kept. Batches are walked in the
+        // page's direction, so with times that grow with ids (live agents) the first page's worth is the answer.
+        typealias Candidate = (key: EventKey, batch: Int, index: Int)
+        func precedes(_ first: Candidate, _ second: Candidate) -> Bool {
             ascending ? first.key < second.key : second.key < first.key
         }
-        var kept: [(key: EventKey, event: Event)] = []
-        try Self.forEachEvent(database, after: mark) { event in
-            guard match.matches(event) else { return }
-            let eventKey = key(event)
-            if let start, ascending ? !(start < eventKey) : !(eventKey < start) { return }
-            kept.append((eventKey, event))
-            if kept.count >= 4 * limit + 64 {
-                kept.sort(by: precedes)
-                kept.removeLast(kept.count - limit)
+        var batches: [EventBatchRecord] = []
+        var kept: [Candidate] = []
+        var worst: EventKey?
+        try Self.forEachEventBatch(database, after: mark, descending: !ascending) { batch in
+            guard let blob = batch.blob else { return }
+            let number = batches.count
+            var used = false
+            let indices = 0..<batch.count
+            for index in ascending ? Array(indices) : indices.reversed() {
+                let id = batch.id(at: index)
+                guard id > mark else { continue }
+                let fields = try batch.fields(at: index)
+                guard match.matches(fields, in: blob) else { continue }
+                let key = EventKey(id: id, severity: fields.severity, occurredAt: fields.occurredAt, bySeverity: bySeverity)
+                if let start, ascending ? !(start < key) : !(key < start) { continue }
+                if let worst, ascending ? !(key < worst) : !(worst < key) { continue }
+                kept.append((key, number, index))
+                used = true
+                if kept.count >= 4 * limit + 64 {
+                    kept.sort(by: precedes)
+                    kept.removeLast(kept.count - limit)
+                    worst = kept.last?.key
+                }
             }
+            if used { batches.append(batch) }
         }
         kept.sort(by: precedes)
-        return kept.prefix(limit).map(\.event)
+        return try kept.prefix(limit).map { candidate throws(StoreError) in
+            try batches[candidate.batch].event(at: candidate.index)
+        }
     }
 
     /// An event's key in `order`: what a page token holds and what pages are sorted by.

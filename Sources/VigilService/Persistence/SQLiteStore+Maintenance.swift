@@ -179,7 +179,11 @@ extension SQLiteStore {
             // Events have no columns: the tail's are decoded from their batch rows.
             let readMark = try database.cachedStatement("SELECT indexed_through FROM index_marks WHERE name = ?")
             let after = try readMark.firstRow(arguments: [index]) { row in row.int64(at: 0) } ?? 0
-            try Self.forEachEvent(database, after: after) { event in counts[Int64(event.severity.rawValue), default: 0] += 1 }
+            try Self.forEachEventBatch(database, after: after) { batch in
+                for index in 0..<batch.count where batch.id(at: index) > after {
+                    counts[Int64(try batch.fields(at: index).severity), default: 0] += 1
+                }
+            }
         } else {
             queries.append("SELECT \(column), count(*) FROM \(table) WHERE id > \(mark) GROUP BY \(column)")
         }

@@ -6,7 +6,6 @@
 // neither.
 import VigilAPI
 import VigilSQLite
-import VigilWire
 
 extension SQLiteStore {
     /// The indexes kept as postings: each keyed by a column of its table, or by nothing (the time indexes: one key,
@@ -60,18 +59,29 @@ extension SQLiteStore {
         let byType = columns.contains("event_type")
         let tableName = table == "alerts" ? "alerts" : "events"
         if tableName == "events" {
-            // Names grouped as their bytes in the batch rows: a string is made once per distinct name, not per event.
-            var sourceRuns: [WireString: [PostingEntry]] = [:]
-            var typeRuns: [WireString: [PostingEntry]] = [:]
-            try Self.forEachEvent(database, after: from, through: through) { event in
-                let entry = PostingEntry(sort: event.occurredAt?.unixNanoseconds ?? 0, id: event.id)
-                if byTime { all.append(entry) }
-                if bySeverity { severities[Int64(event.severity.rawValue), default: []].append(entry) }
-                if bySource { sourceRuns[event.sourceNameUTF8, default: []].append(entry) }
-                if byType { typeRuns[event.eventTypeUTF8, default: []].append(entry) }
+            // Fields scanned from the encodings (SQLiteStore+EventBatches), not decoded, and names grouped as their
+            // bytes: a string is made once per distinct name, not per event.
+            var sourceRuns: [ArraySlice<UInt8>: [PostingEntry]] = [:]
+            var typeRuns: [ArraySlice<UInt8>: [PostingEntry]] = [:]
+            try Self.forEachEventBatch(database, after: from, through: through) { batch in
+                guard let blob = batch.blob else { return }
+                for index in 0..<batch.count {
+                    let id = batch.id(at: index)
+                    guard id > from, id <= through else { continue }
+                    let fields = try batch.fields(at: index)
+                    let entry = PostingEntry(sort: fields.occurredAt, id: id)
+                    if byTime { all.append(entry) }
+                    if bySeverity { severities[Int64(fields.severity), default: []].append(entry) }
+                    if bySource { sourceRuns[blob[fields.source], default: []].append(entry) }
+                    if byType { typeRuns[blob[fields.type], default: []].append(entry) }
+                }
             }
-            sources = Dictionary(uniqueKeysWithValues: sourceRuns.map { ($0.key.string, $0.value) })
-            types = Dictionary(uniqueKeysWithValues: typeRuns.map { ($0.key.string, $0.value) })
+            // Stored names were valid UTF-8 when they were ingested (damaged bytes that decode alike merge, not trap).
+            func byName(_ runs: [ArraySlice<UInt8>: [PostingEntry]]) -> [String: [PostingEntry]] {
+                Dictionary(runs.map { (String(decoding: $0.key, as: UTF8.self), $0.value) }, uniquingKeysWith: +)
+            }
+            sources = byName(sourceRuns)
+            types = byName(typeRuns)
         } else {
             let select = try database.cachedStatement(
                 """
