@@ -1,8 +1,9 @@
 // The SQLite schema, as ordered named migrations (names are recorded in the database and never change once
-// shipped; a change is a new migration appended at the end). Operators read the file with `sqlite3`: one row per
-// event in `events`, one per alert in `alerts`, times as integer nanoseconds since the Unix epoch (UTC), severity as
-// its rank (1 LOW ... 4 CRITICAL) and status as its lifecycle position (1 OPEN, 2 ACKNOWLEDGED, 3 RESOLVED), so
-// ordering by the integer is ordering by rank, never alphabetical.
+// shipped; a change is a new migration appended at the end). Operators read the file with `sqlite3`: since 0009
+// events are stored a few dozen per row of `event_batches` (first and last id, count, and the events as
+// vigil.v1.Event encodings: StoreSchema+EventBatches), one row per alert in `alerts`, times as integer nanoseconds
+// since the Unix epoch (UTC), severity as its rank (1 LOW ... 4 CRITICAL) and status as its lifecycle position
+// (1 OPEN, 2 ACKNOWLEDGED, 3 RESOLVED), so ordering by the integer is ordering by rank, never alphabetical.
 //
 // Index design: each list ordering has an index whose columns are the order's key (the id last breaks ties), and
 // each exact-match filter has an index of (filter column, time), so a page is a range scan of at most page_size
