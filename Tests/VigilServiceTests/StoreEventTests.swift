@@ -185,6 +185,28 @@ struct StoreEventTests {
         }
     }
 
+    @Test("a damaged batch row fails the reads of its events with INTERNAL; other events and alerts are served")
+    func damagedBatchRow() async throws {
+        try await StoreFixture.with { fixture in
+            let events = (0..<300).map { index in makeEvent(index % 4 == 0 ? .high : .low, source: "h\(index)") }
+            let outcomes = try await fixture.store.insertEvents(events, submittedBy: agent)
+            try await fixture.store.withWriterConnection { database in
+                try database.execute(
+                    "UPDATE event_batches SET events = x'0102' WHERE first_id = (SELECT min(first_id) FROM event_batches)")
+            }
+            let first = try #require(outcomes.first?.eventID)
+            let last = try #require(outcomes.last?.eventID)
+            let get = await #expect(throws: StoreError.self) { _ = try await fixture.store.event(id: first) }
+            #expect(get?.code == .internal)
+            let list = await #expect(throws: StoreError.self) { _ = try await fixture.store.listEvents(EventQuery()) }
+            #expect(list?.code == .internal)
+            #expect(try await fixture.store.event(id: last)?.event.sourceName == "h299")
+            var alerts = AlertQuery()
+            alerts.pageSize = 1000
+            #expect(try await fixture.store.listAlerts(alerts).items.count == 75, "alerts carry their events' copies")
+        }
+    }
+
     @Test("operators can read the file with the sqlite3 CLI: a row per stored batch with its count, one per alert")
     func inspectableWithSQLite3() async throws {
         guard let sqlite3 = Subprocess.which("sqlite3") else { return }
