@@ -355,6 +355,61 @@ import VigilTesting
         #expect(stats.totalEvents == 30 && stats.totalAlerts == 30)
     }
 
+    @Test("a store made before batch rows converts its events rows in slices; every alert gets its event's copy")
+    func migrationToBatchRows() async throws {
+        let directory = try TemporaryDirectory(prefix: "vigil-batches")
+        let path = directory.file("vigil.db")
+        let count = 25_000  // more than one 10,000-event slice of the conversion
+        do {
+            let database = try Database(path: path, options: .init(access: .readWriteCreate))
+            _ = try Migrator(Array(StoreSchema.migrator.migrations.prefix(8))).migrate(database)
+            try database.transaction(.immediate) { database in
+                for id in 1...Int64(count) {
+                    try database.execute(
+                        """
+                        INSERT INTO events (id, source_name, event_type, severity, description, occurred_at,
+                            received_at, submitted_by_user_id, submitted_by_username, idempotency_key)
+                        VALUES (?, ?, 't', ?, ?, ?, ?, 7, 'agent-7', ?)
+                        """,
+                        arguments: [
+                            id, "h\(id % 9)", id % 4 == 0 ? 4 : 1, "event \(id)", id * 10, id * 10 + 1,
+                            id % 5 == 0 ? "key-\(id)" as any SQLiteBindable : SQLiteValue.null,
+                        ])
+                    if id % 4 == 0 {
+                        try database.execute(
+                            """
+                            INSERT INTO alerts (id, event_id, status, created_at, updated_at, version, severity,
+                                source_name, event_type) VALUES (?, ?, 1, ?, ?, 1, 4, ?, 't')
+                            """, arguments: [id / 4, id, id * 10 + 1, id * 10 + 1, "h\(id % 9)"])
+                    }
+                }
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        defer { store.close() }
+        for id: Int64 in [1, 4, 9_999, 10_000, 10_001, 20_000, 24_999, Int64(count)] {
+            let detail = try #require(try await store.event(id: id))
+            #expect(detail.event.description == "event \(id)" && detail.event.sourceName == "h\(id % 9)")
+            #expect(detail.event.occurredAt?.unixNanoseconds == id * 10)
+            #expect(detail.event.idempotencyKey == (id % 5 == 0 ? "key-\(id)" : ""))
+            #expect(detail.alertID == (id % 4 == 0 ? id / 4 : nil))
+        }
+        let (stored, copies, eventsTable) = try await store.withWriterConnection { database in
+            try database.queryFirst(
+                """
+                SELECT (SELECT sum(count) FROM event_batches), (SELECT count(*) FROM alerts WHERE event IS NOT NULL),
+                    (SELECT count(*) FROM sqlite_schema WHERE name = 'events')
+                """
+            ) { row in (row.int64(at: 0), row.int64(at: 1), row.int64(at: 2)) }
+        } ?? (0, 0, -1)
+        #expect(stored == Int64(count) && copies == Int64(count / 4) && eventsTable == 0)
+        var alerts = AlertQuery()
+        alerts.pageSize = 10
+        let page = try await store.listAlerts(alerts).items
+        #expect(page.map(\.id) == Array((Int64(count / 4 - 9)...Int64(count / 4)).reversed()))
+        #expect(page.allSatisfy { $0.event?.id == $0.eventId && $0.event?.description == "event \($0.eventId)" })
+    }
+
     // MARK: Helpers
 
     /// Entries in one index: rows of an index table, or the entries of a postings index's chunks (which must agree

@@ -59,10 +59,9 @@ extension SQLiteStore {
         let byType = columns.contains("event_type")
         let tableName = table == "alerts" ? "alerts" : "events"
         if tableName == "events" {
-            // Fields scanned from the encodings (SQLiteStore+EventBatches), not decoded, and names grouped as their
-            // bytes: a string is made once per distinct name, not per event.
-            var sourceRuns: [ArraySlice<UInt8>: [PostingEntry]] = [:]
-            var typeRuns: [ArraySlice<UInt8>: [PostingEntry]] = [:]
+            // Fields scanned from the encodings (SQLiteStore+EventBatches), not decoded. Names become strings to
+            // group by (short ones are stored inline, without an allocation, and hash faster than byte slices);
+            // stored names were valid UTF-8 when they were ingested.
             try Self.forEachEventBatch(database, after: from, through: through) { batch in
                 guard let blob = batch.blob else { return }
                 for index in 0..<batch.count {
@@ -72,16 +71,10 @@ extension SQLiteStore {
                     let entry = PostingEntry(sort: fields.occurredAt, id: id)
                     if byTime { all.append(entry) }
                     if bySeverity { severities[Int64(fields.severity), default: []].append(entry) }
-                    if bySource { sourceRuns[blob[fields.source], default: []].append(entry) }
-                    if byType { typeRuns[blob[fields.type], default: []].append(entry) }
+                    if bySource { sources[String(decoding: blob[fields.source], as: UTF8.self), default: []].append(entry) }
+                    if byType { types[String(decoding: blob[fields.type], as: UTF8.self), default: []].append(entry) }
                 }
             }
-            // Stored names were valid UTF-8 when they were ingested (damaged bytes that decode alike merge, not trap).
-            func byName(_ runs: [ArraySlice<UInt8>: [PostingEntry]]) -> [String: [PostingEntry]] {
-                Dictionary(runs.map { (String(decoding: $0.key, as: UTF8.self), $0.value) }, uniquingKeysWith: +)
-            }
-            sources = byName(sourceRuns)
-            types = byName(typeRuns)
         } else {
             let select = try database.cachedStatement(
                 """

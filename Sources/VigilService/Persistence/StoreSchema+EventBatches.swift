@@ -34,38 +34,46 @@ extension StoreSchema {
         try database.execute("DROP TABLE events")
     }
 
-    /// Rewrites every `events` row into batch rows and copies each alert's event into it.
+    /// Rewrites every `events` row into batch rows and copies each alert's event into it, 10,000 events at a time:
+    /// each slice is read whole before anything is written (no statement reads a table the conversion is writing),
+    /// so memory stays bounded however large the old table.
     private static func convertEventRows(_ database: Database) throws {
         let select = try database.cachedStatement(
             """
             SELECT e.id, e.source_name, e.event_type, e.severity, e.description, e.occurred_at, e.received_at,
                 e.submitted_by_user_id, e.submitted_by_username, e.idempotency_key, a.id
-            FROM events e LEFT JOIN alerts a ON a.event_id = e.id ORDER BY e.id
+            FROM events e LEFT JOIN alerts a ON a.event_id = e.id WHERE e.id > ? ORDER BY e.id LIMIT 10000
             """)
         let updateAlert = try database.cachedStatement("UPDATE alerts SET event = ? WHERE id = ?")
         let rowLimit = try SQLiteStore.batchRowLimit(database)
+        var after = Int64.min
         var batch = EventBatchBuilder(capacity: 100)
-        var alertCopies: [(alert: Int64, event: [UInt8])] = []
-        try select.forEachRow(arguments: []) { row in
-            var event = Event()
-            event.id = row.int64(at: 0)
-            event.sourceName = try row.string(at: 1) ?? ""
-            event.eventType = try row.string(at: 2) ?? ""
-            event.severity = Severity(rawValue: Int32(truncatingIfNeeded: row.int64(at: 3)))
-            event.description = try row.string(at: 4) ?? ""
-            event.occurredAt = Timestamp(unixNanoseconds: row.int64(at: 5))
-            event.receivedAt = Timestamp(unixNanoseconds: row.int64(at: 6))
-            event.submittedByUserId = row.int64(at: 7)
-            event.submittedByUsername = try row.string(at: 8) ?? ""
-            event.idempotencyKey = try row.string(at: 9) ?? ""
-            if !batch.fits(eventOfSize: event.serializedSize(), within: rowLimit) || !batch.accepts(id: event.id) {
-                try SQLiteStore.appendEventBatch(database, batch)
-                batch = EventBatchBuilder(capacity: 100)
+        while true {
+            let slice = try select.rows(arguments: [after]) { row in
+                var event = Event()
+                event.id = row.int64(at: 0)
+                event.sourceName = try row.string(at: 1) ?? ""
+                event.eventType = try row.string(at: 2) ?? ""
+                event.severity = Severity(rawValue: Int32(truncatingIfNeeded: row.int64(at: 3)))
+                event.description = try row.string(at: 4) ?? ""
+                event.occurredAt = Timestamp(unixNanoseconds: row.int64(at: 5))
+                event.receivedAt = Timestamp(unixNanoseconds: row.int64(at: 6))
+                event.submittedByUserId = row.int64(at: 7)
+                event.submittedByUsername = try row.string(at: 8) ?? ""
+                event.idempotencyKey = try row.string(at: 9) ?? ""
+                return (event: event, alert: row.isNull(at: 10) ? nil : row.int64(at: 10))
             }
-            let range = batch.append(event)
-            if !row.isNull(at: 10) { alertCopies.append((row.int64(at: 10), batch.encoding(in: range))) }
+            guard let last = slice.last else { break }
+            for (event, alert) in slice {
+                if !batch.fits(eventOfSize: event.serializedSize(), within: rowLimit) || !batch.accepts(id: event.id) {
+                    try SQLiteStore.appendEventBatch(database, batch)
+                    batch = EventBatchBuilder(capacity: 100)
+                }
+                let range = batch.append(event)
+                if let alert { try updateAlert.execute(arguments: [batch.encoding(in: range), alert]) }
+            }
+            after = last.event.id
         }
         try SQLiteStore.appendEventBatch(database, batch)
-        for copy in alertCopies { try updateAlert.execute(arguments: [copy.event, copy.alert]) }
     }
 }
