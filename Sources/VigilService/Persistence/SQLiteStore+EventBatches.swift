@@ -58,7 +58,7 @@ extension SQLiteStore {
         guard let lowest = ids.min(), let highest = ids.max() else { return 0 }
         var rewritten: [(firstID: Int64, kept: EventBatchBuilder)] = []
         var removed = 0
-        try Self.forEachEventBatch(database, after: lowest - 1, through: highest) { batch in
+        try Self.forEachEventBatch(database, after: lowest == .min ? lowest : lowest - 1, through: highest) { batch in
             var kept = EventBatchBuilder(capacity: batch.count)
             for index in 0..<batch.count {
                 let id = batch.id(at: index)
@@ -85,8 +85,8 @@ extension SQLiteStore {
 }
 
 /// Reads events by id from their batch rows: one row lookup per batch the ids fall in, and of each row only its
-/// header and the wanted events' bytes are copied (a batch row is ~13 KB; copying it whole for one event of a
-/// scattered page was a third of ListEvents' time). Use it within one read transaction.
+/// header and the wanted events' bytes are copied (a row is up to a third of a page; copying whole rows for one
+/// event each, as a scattered page needs, showed in ListEvents' profile). Use it within one read transaction.
 struct EventLookup {
     private let database: Database
 
