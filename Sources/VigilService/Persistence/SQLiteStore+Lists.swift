@@ -84,8 +84,8 @@ extension SQLiteStore {
     }
 
     /// The tail arm of a ListEvents page: the first `limit` events in the query's order among those above the
-    /// driving index's watermark that match the filters and come after `after`. The tail is decoded from its batch
-    /// rows (events have no columns to filter in SQL) and kept to about a page while it is read.
+    /// driving index's watermark that match the filters and come after `after`. Events have no columns to filter in
+    /// SQL, so the tail's batch rows are scanned here (StoredEventFields) and only the page is decoded.
     static func tailEvents(
         _ database: Database, _ query: EventQuery, match: EventMatch, driver: String, after: [Int64]?, limit: Int
     ) throws -> [Event] {

@@ -1,7 +1,8 @@
 // GetStats counts and retention. Counts read the index tables (narrow rows, sorted by the counted column) or the
-// postings' chunk counts, plus the tail above the watermark. Retention indexes the tail, then walks indexed rows
-// oldest first and deletes each row with its index rows. It deletes in bounded chunks, one write transaction each,
-// so the writer (and ingest behind it) never waits long for a retention pass however much there is to delete.
+// postings' chunk counts, plus the tail above the watermark (for events, scanned from their batch rows). Retention
+// indexes the tail, then walks indexed rows oldest first and deletes each row with its index rows. It deletes in
+// bounded chunks, one write transaction each, so the writer (and ingest behind it) never waits long for a retention
+// pass however much there is to delete.
 import VigilAPI
 import Synchronization
 import VigilSQLite
@@ -176,7 +177,7 @@ extension SQLiteStore {
             : "SELECT \(column), count(*) FROM \(index) GROUP BY \(column)"
         var queries = [indexed]
         if table == "events" {
-            // Events have no columns: the tail's are decoded from their batch rows.
+            // Events have no columns: the tail's severities are scanned from their batch rows.
             let readMark = try database.cachedStatement("SELECT indexed_through FROM index_marks WHERE name = ?")
             let after = try readMark.firstRow(arguments: [index]) { row in row.int64(at: 0) } ?? 0
             try Self.forEachEventBatch(database, after: after) { batch in

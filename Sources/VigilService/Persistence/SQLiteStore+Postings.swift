@@ -9,9 +9,9 @@ import VigilSQLite
 
 extension SQLiteStore {
     /// The indexes kept as postings: each keyed by a column of its table, or by nothing (the time indexes: one key,
-    /// "", holds every row). Entries sort by the table's time (`postingsSortColumn`). Alerts repeat their event's
-    /// severity, source and type, so both tables read the same columns. alerts_by_status stays an index table:
-    /// UpdateAlert moves alerts between its keys, and postings are written once.
+    /// "", holds every row). Entries sort by the table's time (events' occurred_at, alerts' created_at). Alerts
+    /// repeat their event's severity, source and type. alerts_by_status stays an index table: UpdateAlert moves
+    /// alerts between its keys, and postings are written once.
     static let postingsIndexes: [String: PostingsIndex] = [
         "events_by_time": PostingsIndex(table: "events", column: ""),
         "events_by_severity": PostingsIndex(table: "events", column: "severity"),
@@ -22,11 +22,6 @@ extension SQLiteStore {
         "alerts_by_source": PostingsIndex(table: "alerts", column: "source_name"),
         "alerts_by_type": PostingsIndex(table: "alerts", column: "event_type"),
     ]
-
-    /// What a table's postings entries sort by.
-    static func postingsSortColumn(_ table: String) -> String {
-        table == "alerts" ? "created_at" : "occurred_at"
-    }
 
     // MARK: Writing (the indexer)
 

@@ -1,7 +1,8 @@
 // Reading the postings indexes (SQLiteStore+Postings writes them): the indexed arm of a ListEvents or ListAlerts
 // page whose driving index is a postings one walks the chunks of the key (or keys) the filters fix, merges the runs
 // of every slice lazily (PostingsWalk), and looks the candidates up 64 at a time (alerts' rows in one statement,
-// events in their batch rows), keeping those that match the other filters. The tail above the index's watermark is the list's other arm, merged by the caller.
+// events in their batch rows), keeping those that match the other filters. The tail above the index's watermark is
+// the list's other arm, merged by the caller.
 import VigilAPI
 import VigilSQLite
 

@@ -1,9 +1,10 @@
-// Migration 0009: events move from a row each to a row per acknowledged batch (`event_batches`; EventBatchRecord,
+// Migration 0009: events move from a row each to a few dozen per row (`event_batches`; EventBatchRecord,
 // docs/STORAGE.md "A row per acknowledged batch"). Written in Swift because the blob is protobuf, which SQL cannot
-// encode. Existing events are converted into batch rows in id order (as many as fit `batchRowLimit`) (ids need not be contiguous within a row),
-// each alert gets a copy of its event's encoding (`alerts.event`, so an alert is read without looking its event up),
-// and `events` goes. Its foreign key from `alerts.event_id` goes first: SQLite cannot drop a constraint, so the
-// table's stored definition is edited (`writable_schema`) and the schema cookie bumped, the documented way.
+// encode. Existing events are converted into batch rows in id order, as many per row as fit `batchRowLimit` (ids
+// need not be contiguous within a row); each alert gets a copy of its event's encoding (`alerts.event`, so an alert
+// is read without looking its event up); and `events` goes. Its foreign key from `alerts.event_id` goes first:
+// SQLite cannot drop a constraint, so the table's stored definition is edited (`writable_schema`) and the schema
+// cookie bumped, the documented way.
 import VigilAPI
 import VigilSQLite
 
