@@ -13,14 +13,19 @@ import VigilSQLite
 @Suite("Store postings") struct StorePostingsTests {
     static let severities: [Severity] = [.low, .medium, .high, .critical]
 
-    /// 300 events in slices of 23 (so runs and chunks are small and many), times overlapping across slices, the
-    /// last 40 in the tail.
-    static func load(_ fixture: StoreFixture) async throws -> [Event] {
-        let events = (0..<300).map { index in
+    /// 300 events over 5 sources, 3 types and every severity, with times that overlap across slices.
+    static func newEvents() -> [NewEvent] {
+        (0..<300).map { index in
             makeEvent(
                 Self.severities[(index * 7) % 4], source: "h\(index % 5)", type: "t\(index % 3)",
                 occurredAt: 10_000 + Int64((index * 37) % 101) * 10)
         }
+    }
+
+    /// 300 events in slices of 23 (so runs and chunks are small and many), times overlapping across slices, the
+    /// last 40 in the tail.
+    static func load(_ fixture: StoreFixture) async throws -> [Event] {
+        let events = Self.newEvents()
         let indexed = try await fixture.store.insertEvents(Array(events[..<260]), submittedBy: agent)
         try await fixture.store.withWriterConnection { database in
             while try database.transaction(.immediate, { database in try SQLiteStore.indexSlice(database, rows: 23) })
@@ -76,6 +81,20 @@ import VigilSQLite
         return queries
     }
 
+    /// The ids `query` lists, walking every page of `pageSize` (at most 400, against a token that never ends).
+    static func listAll(_ store: SQLiteStore, _ query: EventQuery, pageSize: Int32) async throws -> [Int64] {
+        var query = query
+        query.pageSize = pageSize
+        var listed: [Int64] = []
+        while true {
+            let page = try await store.listEvents(query)
+            #expect(page.items.count <= Int(pageSize))
+            listed += page.items.map(\.id)
+            if page.nextPageToken.isEmpty || listed.count > 400 { return listed }
+            query.pageToken = page.nextPageToken
+        }
+    }
+
     /// What `query` must list: the events that match it, in its order.
     static func expected(_ events: [Event], _ query: EventQuery) -> [Int64] {
         let matching = events.filter { event in
@@ -98,16 +117,7 @@ import VigilSQLite
                 let expected = Self.expected(events, query)
                 #expect(expected.count > 3, "\(name)")
                 for pageSize: Int32 in [1, 4, 1000] {
-                    var query = query
-                    query.pageSize = pageSize
-                    var listed: [Int64] = []
-                    while true {
-                        let page = try await fixture.store.listEvents(query)
-                        #expect(page.items.count <= Int(pageSize))
-                        listed += page.items.map(\.id)
-                        if page.nextPageToken.isEmpty || listed.count > 400 { break }
-                        query.pageToken = page.nextPageToken
-                    }
+                    let listed = try await Self.listAll(fixture.store, query, pageSize: pageSize)
                     #expect(listed == expected, "\(name), pages of \(pageSize)")
                 }
             }
@@ -120,11 +130,7 @@ import VigilSQLite
         // trims what it keeps and skips what cannot make the page, in both directions and both orders.
         let fixture = try StoreFixture { configuration in configuration.indexIdleDelay = .seconds(3_600) }
         defer { fixture.store.close() }
-        let events = (0..<300).map { index in
-            makeEvent(
-                Self.severities[(index * 7) % 4], source: "h\(index % 5)", type: "t\(index % 3)",
-                occurredAt: 10_000 + Int64((index * 37) % 101) * 10)
-        }
+        let events = Self.newEvents()
         var stored: [Event] = []
         for outcome in try await fixture.store.insertEvents(events, submittedBy: agent) {
             let id = try #require(outcome.eventID)
@@ -135,15 +141,7 @@ import VigilSQLite
         for (name, query) in Self.queries() {
             let expected = Self.expected(stored, query)
             for pageSize: Int32 in [1, 4] {
-                var query = query
-                query.pageSize = pageSize
-                var listed: [Int64] = []
-                while true {
-                    let page = try await fixture.store.listEvents(query)
-                    listed += page.items.map(\.id)
-                    if page.nextPageToken.isEmpty || listed.count > 400 { break }
-                    query.pageToken = page.nextPageToken
-                }
+                let listed = try await Self.listAll(fixture.store, query, pageSize: pageSize)
                 #expect(listed == expected, "\(name), pages of \(pageSize)")
             }
         }
