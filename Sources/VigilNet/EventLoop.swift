@@ -123,12 +123,16 @@ public final class EventLoop: @unchecked Sendable, CustomStringConvertible {
     /// Queues `work` in FIFO order with everything else; false once the loop has begun shutting down.
     func enqueue(_ work: Work) -> Bool {
         var poke: EventFD?
+        // On the loop's own thread the loop is not in epoll_wait, whatever `sleeping` says (it is set before the
+        // wait and cleared by the next task round): a socket event's handler resuming a task must not poke, or the
+        // loop pays an eventfd write, a wake-up and a drain for work it runs in this very turn.
+        let onLoop = self.inEventLoop
         let accepted = self.shared.withLock { (state) -> Bool in
             guard state.lifecycle == .running else { return false }
             state.tasks.append(work)
             if state.sleeping {
                 state.sleeping = false
-                poke = state.wakeup
+                if !onLoop { poke = state.wakeup }
             }
             return true
         }

@@ -25,7 +25,8 @@ extension TLSConnection {
                     self.inputBlockedByOutput = true
                     break reading
                 }
-                let target = UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(chunk, budget)])
+                let wanted = min(chunk, budget)
+                let target = UnsafeMutableRawBufferPointer(rebasing: buffer[..<wanted])
                 switch try self.socket.read(into: target) {
                 case .wouldBlock:
                     break reading
@@ -37,6 +38,9 @@ extension TLSConnection {
                     if self.options.idleTimeout != nil { self.lastActivity = self.eventLoop.clock.now }
                     try self.tls.feedCiphertext(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
                     try self.tls.readPlaintext(into: &plaintext)
+                    // A short read drained the socket; epoll is level-triggered, so asking again would only
+                    // return EAGAIN (a syscall per read turn) and bytes arriving later are reported anew.
+                    if count < wanted { break reading }
                 }
             }
         } catch let error as Errno {

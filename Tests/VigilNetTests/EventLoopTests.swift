@@ -123,6 +123,29 @@ struct EventLoopTests {
         await loop.shutdown()
     }
 
+    @Test("work queued on the loop's own thread after it slept runs in that turn without an eventfd write")
+    func executeOnLoopDoesNotPoke() async throws {
+        let loop = try EventLoop(name: "test-no-poke")
+        let record = LoopRecord()
+        let writesWhileQueueing = Mutex<Int?>(nil)
+        // A timer fires right after an epoll_wait the loop entered with nothing queued, the state in which work
+        // from another thread must poke the eventfd; from the loop's own thread it must not.
+        _ = loop.schedule(after: .milliseconds(20)) {
+            guard let before = try? ThreadSyscalls.current() else { return }
+            for index in 0..<10 {
+                loop.execute { record.fired.append(index) }
+            }
+            guard let after = try? ThreadSyscalls.current() else { return }
+            writesWhileQueueing.withLock { $0 = (after - before).writes }
+        }
+        // Nothing else may reach the loop until the timer fired: a poke from a poll would wake it first.
+        try await Task.sleep(for: .milliseconds(200))
+        try await eventually("the queued work to run") { try await loop.submit { record.fired.count } == 10 }
+        #expect(writesWhileQueueing.withLock { $0 } == 0)
+        #expect(try await loop.submit { record.fired } == Array(0..<10))
+        await loop.shutdown()
+    }
+
     @Test("runs a task that prefers the loop on the loop thread")
     func taskExecutor() async throws {
         let loop = try EventLoop(name: "test-executor")
