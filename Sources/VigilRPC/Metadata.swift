@@ -74,7 +74,7 @@ public struct Metadata: Sendable, Hashable, RandomAccessCollection {
 
     /// Removes every value of `key`.
     public mutating func removeAll(forKey key: String) {
-        let key = key.lowercased()
+        let key = Self.asciiLowercased(key)
         self.entries.removeAll { $0.key == key }
     }
 
@@ -82,7 +82,7 @@ public struct Metadata: Sendable, Hashable, RandomAccessCollection {
 
     /// The first text value of `key` (any capitalisation), or nil.
     public subscript(key: String) -> String? {
-        let key = key.lowercased()
+        let key = Self.asciiLowercased(key)
         for entry in self.entries where entry.key == key {
             if case .string(let text) = entry.value { return text }
         }
@@ -91,13 +91,13 @@ public struct Metadata: Sendable, Hashable, RandomAccessCollection {
 
     /// Every value of `key`, in order.
     public func values(forKey key: String) -> [Value] {
-        let key = key.lowercased()
+        let key = Self.asciiLowercased(key)
         return self.entries.filter { $0.key == key }.map(\.value)
     }
 
     /// The first binary value of `key`, or nil.
     public func binaryValue(forKey key: String) -> [UInt8]? {
-        let key = key.lowercased()
+        let key = Self.asciiLowercased(key)
         for entry in self.entries where entry.key == key {
             if case .binary(let bytes) = entry.value { return bytes }
         }
@@ -123,7 +123,7 @@ public struct Metadata: Sendable, Hashable, RandomAccessCollection {
     }
 
     /// True when the key's values are bytes.
-    public static func isBinaryKey(_ key: String) -> Bool { key.hasSuffix("-bin") }
+    public static func isBinaryKey(_ key: String) -> Bool { key.utf8.reversed().starts(with: "nib-".utf8) }
 
     static func normalizedKey(_ key: String) -> String {
         let lowered = Self.asciiLowercased(key)
@@ -133,8 +133,11 @@ public struct Metadata: Sendable, Hashable, RandomAccessCollection {
 
     /// Lowercases ASCII letters only: `String.lowercased()` also folds non-ASCII letters, which could turn an
     /// invalid key into a valid one.
+    /// A key with no capital letter (every key a caller writes, nearly) comes back as it is, without a copy: the
+    /// client builds its `authorization` entry and the server looks it up on every call.
     static func asciiLowercased(_ key: String) -> String {
-        String(
+        guard key.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else { return key }
+        return String(
             decoding: key.utf8.map { byte in
                 (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
             },

@@ -29,6 +29,19 @@ struct MetadataTests {
         #expect(metadata["trace-bin"] == nil)
     }
 
+    @Test("lookups fold ASCII capitals only: a non-ASCII look-alike (the Kelvin sign, which Unicode folds to k) never matches")
+    func asciiFolding() {
+        var metadata = Metadata()
+        metadata.append("key", "1")
+        metadata.append("Trace-BIN", binary: [1])
+        #expect(metadata["KEY"] == "1")
+        #expect(metadata["\u{212A}ey"] == nil)
+        #expect(metadata.values(forKey: "\u{212A}EY").isEmpty)
+        #expect(metadata.binaryValue(forKey: "TRACE-bin") == [1])
+        #expect(Metadata.isBinaryKey("trace-bin") && Metadata.isBinaryKey("-bin"))
+        #expect(!Metadata.isBinaryKey("bin") && !Metadata.isBinaryKey("trace-bin2") && !Metadata.isBinaryKey(""))
+    }
+
     @Test(
         "valid keys",
         arguments: [
