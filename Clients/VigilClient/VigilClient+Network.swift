@@ -71,6 +71,15 @@ final class NetworkTransport: RPCClient, Sendable {
         try await self.availableConnection().makeCall(method, metadata: metadata, deadline: deadline)
     }
 
+    func unaryCall(
+        _ method: MethodDescriptor,
+        metadata: Metadata,
+        deadline: ContinuousClock.Instant?,
+        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
+    ) async throws -> [[UInt8]] {
+        try await self.availableConnection().unaryCall(method, metadata: metadata, deadline: deadline, request: encode)
+    }
+
     /// The current connection if it still takes calls, else a new one (dialled once for all waiting callers).
     func availableConnection() async throws -> RPCClientConnection {
         enum Next {

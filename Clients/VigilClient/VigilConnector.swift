@@ -19,6 +19,15 @@ final class SharedLoopTransport: RPCClient, Sendable {
     {
         try await self.connection.makeCall(method, metadata: metadata, deadline: deadline)
     }
+
+    func unaryCall(
+        _ method: MethodDescriptor,
+        metadata: Metadata,
+        deadline: ContinuousClock.Instant?,
+        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
+    ) async throws -> [[UInt8]] {
+        try await self.connection.unaryCall(method, metadata: metadata, deadline: deadline, request: encode)
+    }
 }
 
 /// Opens clients to one server over shared loops. `Sendable`: every stored property is immutable and `Sendable`.

@@ -59,6 +59,15 @@ public final class RPCClientConnection: RPCClient, Sendable {
         try await self.endpoint.makeCall(method, metadata: metadata, deadline: deadline)
     }
 
+    public func unaryCall(
+        _ method: MethodDescriptor,
+        metadata: Metadata,
+        deadline: ContinuousClock.Instant?,
+        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
+    ) async throws -> [[UInt8]] {
+        try await self.endpoint.unaryCall(method, metadata: metadata, deadline: deadline, request: encode)
+    }
+
     /// False once the server sent GOAWAY or the connection closed: new calls would fail UNAVAILABLE, so a caller
     /// should open a new connection (calls already running on this one still finish).
     public var isAvailable: Bool {

@@ -47,6 +47,17 @@ public protocol RPCClient: Sendable {
         metadata: Metadata,
         deadline: ContinuousClock.Instant?
     ) async throws -> any ClientCall
+
+    /// The unary shape's transport step: sends the request `encode` makes (given the peer's message limit) as the
+    /// call's only message and returns the responses that arrived before the call ended OK (stopping at two, which
+    /// `unary` reports as a wrong count). A transport can do this in fewer steps than through `makeCall`; the
+    /// default does it through `makeCall`.
+    func unaryCall(
+        _ method: MethodDescriptor,
+        metadata: Metadata,
+        deadline: ContinuousClock.Instant?,
+        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
+    ) async throws -> [[UInt8]]
 }
 
 extension RPCClient {
@@ -58,10 +69,38 @@ extension RPCClient {
         metadata: Metadata = Metadata(),
         deadline: ContinuousClock.Instant? = nil
     ) async throws -> Response {
-        try await self.withCall(method, metadata, deadline) { call in
-            try await call.send(
-                try RPCMessageWriter<Request>.encode(request, limit: call.maxRequestBytes), endStream: true)
-            return try await Self.responses(Response.self, call).single()
+        let responses: [[UInt8]]
+        do {
+            responses = try await self.unaryCall(method, metadata: metadata, deadline: deadline) { limit throws(RPCError) in
+                try RPCMessageWriter<Request>.encode(request, limit: limit)
+            }
+        } catch {
+            throw Self.rpcError(error)
+        }
+        return try RPCMessageStream<Response>.single(of: responses, decodeFailureCode: .internal)
+    }
+
+    public func unaryCall(
+        _ method: MethodDescriptor,
+        metadata: Metadata,
+        deadline: ContinuousClock.Instant?,
+        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
+    ) async throws -> [[UInt8]] {
+        let call: any ClientCall
+        do {
+            call = try await self.makeCall(method, metadata: metadata, deadline: deadline)
+        } catch {
+            throw Self.rpcError(error)
+        }
+        defer { call.finish() }
+        let request = try encode(call.maxRequestBytes)
+        return try await withTaskCancellationHandler {
+            try await call.send(request, endStream: true)
+            var responses: [[UInt8]] = []
+            while responses.count < 2, let response = try await call.receive() { responses.append(response) }
+            return responses
+        } onCancel: {
+            call.cancel()
         }
     }
 

@@ -24,6 +24,8 @@ final class CallBuffer: @unchecked Sendable {
     var failedLocally = false
 
     var receiver: CheckedContinuation<[UInt8]?, any Error>?
+    /// Client side, a unary call's caller: resumed once, when the call has its answer (`settleAnswer`).
+    var answer: CheckedContinuation<[[UInt8]], any Error>?
     var pending: OutboundMessage?
     var sender: CheckedContinuation<Void, any Error>?
 
@@ -94,6 +96,7 @@ struct InboundQueue {
 /// run arbitrary code (and possibly re-enter the endpoint) while holding it.
 struct Effects {
     var receives: [(CheckedContinuation<[UInt8]?, any Error>, Result<[UInt8]?, any Error>)] = []
+    var answers: [(CheckedContinuation<[[UInt8]], any Error>, Result<[[UInt8]], any Error>)] = []
     var sends: [(CheckedContinuation<Void, any Error>, Result<Void, any Error>)] = []
     var opens: [CheckedContinuation<Void, any Error>] = []
     var cancellations: [(ServerContext, Status.Code)] = []
@@ -102,6 +105,7 @@ struct Effects {
 
     func run() {
         for (continuation, result) in self.receives { continuation.resume(with: result) }
+        for (continuation, result) in self.answers { continuation.resume(with: result) }
         for (continuation, result) in self.sends { continuation.resume(with: result) }
         for continuation in self.opens { continuation.resume() }
         for (context, code) in self.cancellations { context.cancel(code) }

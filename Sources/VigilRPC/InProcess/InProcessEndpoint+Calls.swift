@@ -366,14 +366,25 @@ extension InProcessEndpoint {
         }
     }
 
-    /// Server: the handler is done; sends its trailers unless the stream already ended (reset, deadline).
-    func finish(_ id: StreamID, trailers: CallTrailers) {
+    /// Server: the handler is done; sends its trailers unless the stream already ended (reset, deadline), after
+    /// `last`, the message it held back (`CallIO.sendLast`), in the same lock round. Returns false, having changed
+    /// nothing, when the call is live but the windows cannot take all of `last` now: the caller then sends it the
+    /// ordinary way and finishes without it.
+    func finish(_ id: StreamID, last: [UInt8]? = nil, trailers: CallTrailers) -> Bool {
         self.withState { state, effects in
-            if let frame = state.machine.sendTrailers(trailers, on: id) { self.write([frame], &state) }
-            guard let call = state.calls.removeValue(forKey: id) else { return }
+            var frames: [Frame] = []
+            if let last, let call = state.calls[id], !call.isEnded, state.machine.canSendData(on: id) {
+                guard call.pending == nil, state.machine.sendableBytes(on: id) >= last.count + 4 else { return false }
+                call.pending = OutboundMessage(message: last, endStream: false)
+                self.frame(id, &state, &effects, into: &frames)
+            }
+            if let frame = state.machine.sendTrailers(trailers, on: id) { frames.append(frame) }
+            self.write(frames, &state)
+            guard let call = state.calls.removeValue(forKey: id) else { return true }
             self.write(state.machine.consumed(call.dropQueued(), on: id), &state)
             call.failure = call.failure ?? RPCError(code: .cancelled, message: "call finished")
             self.settleWaiters(call, &effects)
+            return true
         }
     }
 

@@ -198,6 +198,7 @@ final class InProcessEndpoint: Sendable {
             effects.receives.append((receiver, .success(bytes)))
         } else {
             call.inbound.append(bytes, credit: credit)
+            self.settleAnswer(call, &effects)
         }
     }
 
@@ -218,6 +219,7 @@ final class InProcessEndpoint: Sendable {
             effects.receives.append((receiver, .success(first)))
         }
         for message in rest { call.inbound.append(message, credit: message.count + 4) }
+        self.settleAnswer(call, &effects)
     }
 
     func deliverEnd(_ id: StreamID, _ state: inout State, _ effects: inout Effects) {
@@ -269,6 +271,7 @@ final class InProcessEndpoint: Sendable {
             call.receiver = nil
             effects.receives.append((receiver, call.failure.map { .failure($0) } ?? .success(nil)))
         }
+        self.settleAnswer(call, &effects)
     }
 
     /// Writes as much of the call's pending message as the windows allow; resumes its writer once all of it went.

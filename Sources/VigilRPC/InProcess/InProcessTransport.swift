@@ -71,6 +71,15 @@ public final class InProcessTransport: RPCClient {
     ) async throws -> any ClientCall {
         try await self.client.makeCall(method, metadata: metadata, deadline: deadline)
     }
+
+    public func unaryCall(
+        _ method: MethodDescriptor,
+        metadata: Metadata,
+        deadline: ContinuousClock.Instant?,
+        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
+    ) async throws -> [[UInt8]] {
+        try await self.client.unaryCall(method, metadata: metadata, deadline: deadline, request: encode)
+    }
 }
 
 /// The client's handle on one in-process call.

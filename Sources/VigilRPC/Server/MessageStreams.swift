@@ -15,17 +15,28 @@ public struct CallIO: Sendable {
     public var send: @Sendable (_ message: [UInt8]) async throws -> Void
     /// The peer's `max_message_bytes`: larger messages fail RESOURCE_EXHAUSTED before they are sent.
     public var maxOutboundMessageBytes: Int
+    /// The messages the peer sent before half-closing, stopping at two (already a wrong count for a single
+    /// request): a single request read in one step instead of a message and an end. Optional, as
+    /// `receiveAvailable` is.
+    public var receiveSingle: (@Sendable () async throws -> [[UInt8]])?
+    /// Holds the handler's last message back to go out with the trailers, in one step, when the handler returns;
+    /// for a handler that returns right after it. Optional: without it the message is sent as any other.
+    public var sendLast: (@Sendable (_ message: [UInt8]) -> Void)?
 
     public init(
         receive: @escaping @Sendable () async throws -> [UInt8]?,
         receiveAvailable: (@Sendable () async throws -> [[UInt8]])? = nil,
         send: @escaping @Sendable ([UInt8]) async throws -> Void,
-        maxOutboundMessageBytes: Int
+        maxOutboundMessageBytes: Int,
+        receiveSingle: (@Sendable () async throws -> [[UInt8]])? = nil,
+        sendLast: (@Sendable ([UInt8]) -> Void)? = nil
     ) {
         self.receive = receive
         self.receiveAvailable = receiveAvailable
         self.send = send
         self.maxOutboundMessageBytes = maxOutboundMessageBytes
+        self.receiveSingle = receiveSingle
+        self.sendLast = sendLast
     }
 }
 
@@ -99,13 +110,21 @@ public struct RPCMessageStream<Message: WireMessage>: AsyncSequence, Sendable {
     /// Exactly one message, then the end: what unary and server-streaming requests and unary and client-streaming
     /// responses are. None or a second one is INTERNAL (docs/PROTOCOL.md §4: a wrong message count).
     public func single() async throws -> Message {
-        guard let first = try await self.nextBytes() else {
-            throw RPCError(code: .internal, message: "expected one \(Message.protoMessageName), got none")
-        }
-        guard try await self.nextBytes() == nil else {
-            throw RPCError(code: .internal, message: "expected one \(Message.protoMessageName), got more")
-        }
+        guard let first = try await self.nextBytes() else { throw Self.wrongCount(none: true) }
+        guard try await self.nextBytes() == nil else { throw Self.wrongCount(none: false) }
         return try AsyncIterator.decode(first, code: self.decodeFailureCode)
+    }
+
+    /// The one message of `messages` (what a transport's one-step read of a single message returned), decoded; a
+    /// wrong count fails as `single()` does.
+    static func single(of messages: [[UInt8]], decodeFailureCode: Status.Code) throws(RPCError) -> Message {
+        guard let first = messages.first else { throw Self.wrongCount(none: true) }
+        guard messages.count == 1 else { throw Self.wrongCount(none: false) }
+        return try AsyncIterator.decode(first, code: decodeFailureCode)
+    }
+
+    static func wrongCount(none: Bool) -> RPCError {
+        RPCError(code: .internal, message: "expected one \(Message.protoMessageName), got \(none ? "none" : "more")")
     }
 }
 

@@ -27,8 +27,14 @@ public struct Router: Sendable {
         _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
     ) {
         self.register(method) { io, context in
-            let request = try await Self.requests(Request.self, io).single()
-            try await Self.writer(Response.self, io).write(try await handler(request, context))
+            let request = try await Self.singleRequest(Request.self, io)
+            let response = try RPCMessageWriter<Response>.encode(
+                try await handler(request, context), limit: io.maxOutboundMessageBytes)
+            if let sendLast = io.sendLast {
+                sendLast(response)
+            } else {
+                try await io.send(response)
+            }
         }
     }
 
@@ -51,7 +57,7 @@ public struct Router: Sendable {
             @escaping @Sendable (Request, RPCMessageWriter<Response>, ServerContext) async throws -> Void
     ) {
         self.register(method) { io, context in
-            let request = try await Self.requests(Request.self, io).single()
+            let request = try await Self.singleRequest(Request.self, io)
             try await handler(request, Self.writer(Response.self, io), context)
         }
     }
@@ -73,6 +79,12 @@ public struct Router: Sendable {
     > {
         RPCMessageStream(
             receive: io.receive, receiveAvailable: io.receiveAvailable, decodeFailureCode: .invalidArgument)
+    }
+
+    /// The call's one request, read in one step where the transport can.
+    static func singleRequest<Request: WireMessage>(_: Request.Type, _ io: CallIO) async throws -> Request {
+        guard let receiveSingle = io.receiveSingle else { return try await Self.requests(Request.self, io).single() }
+        return try RPCMessageStream<Request>.single(of: try await receiveSingle(), decodeFailureCode: .invalidArgument)
     }
 
     static func writer<Response: WireMessage>(_: Response.Type, _ io: CallIO) -> RPCMessageWriter<

@@ -21,6 +21,8 @@ public final class ServerContext: Sendable {
         var task: Task<Void, Never>?
         var timer: (any CallTimer)?
         var finished = false
+        /// The handler's last message, held back to go out with the trailers (`CallIO.sendLast`).
+        var lastMessage: [UInt8]?
     }
 
     let state = Mutex(State())
@@ -73,12 +75,19 @@ public final class ServerContext: Sendable {
         tasks.1?.cancel()
     }
 
-    /// The handler finished: its deadline timer is no longer needed.
-    func finish() {
-        let timer = self.state.withLock { state -> (any CallTimer)? in
+    /// Holds the handler's last message until it returns (`CallIO.sendLast`).
+    func holdLast(_ message: [UInt8]) {
+        self.state.withLock { $0.lastMessage = message }
+    }
+
+    /// The handler finished: its deadline timer is no longer needed. Returns the last message it held back.
+    func finish() -> [UInt8]? {
+        let (timer, last) = self.state.withLock { state -> ((any CallTimer)?, [UInt8]?) in
             state.finished = true
-            return state.timer
+            defer { state.lastMessage = nil }
+            return (state.timer, state.lastMessage)
         }
         timer?.cancel()
+        return last
     }
 }

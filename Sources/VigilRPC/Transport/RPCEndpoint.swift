@@ -128,19 +128,43 @@ public final class RPCEndpoint: RPCClient, Sendable {
         deadline: ContinuousClock.Instant?
     ) async throws -> any ClientCall {
         precondition(self.core.role == .client, "only a client endpoint opens calls")
-        let timeout = deadline.map { ContinuousClock.now.duration(to: $0) }
-        let headers = CallHeaders(methodPath: method.path, metadata: metadata, timeout: timeout)
         let endpoint = self.core
         let id = try await endpoint.openStream(
-            headers, deadline: deadline,
-            timer: deadline.map { deadline in
-                { id in
-                    endpoint.timers.schedule(at: deadline) {
-                        endpoint.reset(id, code: .deadlineExceeded, message: "deadline exceeded")
-                    }
-                }
-            })
+            Self.headers(method, metadata, deadline), deadline: deadline, timer: self.deadlineTimer(deadline))
         return InProcessClientCall(endpoint: endpoint, id: id, maxRequestBytes: endpoint.peerMaxMessageBytes)
+    }
+
+    public func unaryCall(
+        _ method: MethodDescriptor,
+        metadata: Metadata,
+        deadline: ContinuousClock.Instant?,
+        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
+    ) async throws -> [[UInt8]] {
+        precondition(self.core.role == .client, "only a client endpoint opens calls")
+        let request = try encode(self.core.peerMaxMessageBytes)
+        return try await self.core.unary(
+            Self.headers(method, metadata, deadline), request: request, deadline: deadline,
+            timer: self.deadlineTimer(deadline))
+    }
+
+    private static func headers(
+        _ method: MethodDescriptor, _ metadata: Metadata, _ deadline: ContinuousClock.Instant?
+    ) -> CallHeaders {
+        let timeout = deadline.map { ContinuousClock.now.duration(to: $0) }
+        return CallHeaders(methodPath: method.path, metadata: metadata, timeout: timeout)
+    }
+
+    /// Makes a call's deadline timer once its stream id is known: at `deadline` the call is reset
+    /// DEADLINE_EXCEEDED.
+    private func deadlineTimer(_ deadline: ContinuousClock.Instant?) -> ((StreamID) -> any CallTimer)? {
+        let endpoint = self.core
+        return deadline.map { deadline in
+            { id in
+                endpoint.timers.schedule(at: deadline) {
+                    endpoint.reset(id, code: .deadlineExceeded, message: "deadline exceeded")
+                }
+            }
+        }
     }
 
     // MARK: Server role
@@ -150,24 +174,48 @@ public final class RPCEndpoint: RPCClient, Sendable {
         _ router: Router, _ endpoint: InProcessEndpoint, _ id: StreamID, _ context: ServerContext,
         executor: (any TaskExecutor)?, counter: HandlerCounter
     ) {
+        // Each closure captures only `call`: a closure whose one capture is an object uses it as its context, so
+        // the five cost one allocation instead of one each.
+        let call = ServerCallChannel(endpoint: endpoint, id: id, context: context)
         let io = CallIO(
-            receive: { try await endpoint.receive(on: id) },
-            receiveAvailable: { try await endpoint.receiveAvailable(on: id) },
-            send: { try await endpoint.send($0, endStream: false, on: id) },
-            maxOutboundMessageBytes: endpoint.peerMaxMessageBytes
+            receive: { try await call.endpoint.receive(on: call.id) },
+            receiveAvailable: { try await call.endpoint.receiveAvailable(on: call.id) },
+            send: { try await call.endpoint.send($0, endStream: false, on: call.id) },
+            maxOutboundMessageBytes: endpoint.peerMaxMessageBytes,
+            receiveSingle: { try await call.endpoint.receiveSingle(on: call.id) },
+            sendLast: { call.context.holdLast($0) }
         )
         counter.value.add(1, ordering: .relaxed)
         // `@concurrent`: a task's operation has no caller whose executor it could inherit (the module is nonsending
         // by default).
         let body: @concurrent @Sendable () async -> Void = {
             let trailers = await router.handle(io, context: context)
-            context.finish()
-            endpoint.finish(id, trailers: trailers)
+            let last = context.finish()
+            if !endpoint.finish(id, last: last, trailers: trailers), let last {
+                // The windows cannot take all of the held message now: it goes the ordinary way, waiting for
+                // credit, and the trailers after it. A send that fails found the call ended; finishing is then a
+                // release.
+                try? await endpoint.send(last, endStream: false, on: id)
+                _ = endpoint.finish(id, last: nil, trailers: trailers)
+            }
             counter.value.subtract(1, ordering: .relaxed)
         }
         let task = executor.map { Task(executorPreference: $0, operation: body) } ?? Task(operation: body)
         let timer = context.deadline.map { deadline in endpoint.timers.schedule(at: deadline) { endpoint.expire(id) } }
         context.attach(task: task, timer: timer)
+    }
+}
+
+/// What a server call's I/O closures need, in one object they all capture.
+final class ServerCallChannel: Sendable {
+    let endpoint: InProcessEndpoint
+    let id: StreamID
+    let context: ServerContext
+
+    init(endpoint: InProcessEndpoint, id: StreamID, context: ServerContext) {
+        self.endpoint = endpoint
+        self.id = id
+        self.context = context
     }
 }
 
