@@ -15,20 +15,35 @@ extension InProcessEndpoint {
         timer makeTimer: ((StreamID) -> any CallTimer)?
     ) async throws -> [[UInt8]] {
         try Task.checkCancellation()
-        let id: StreamID
-        let sent: Bool
         switch self.openWithRequest(headers, request, timer: makeTimer) {
-        case .opened(let opened):
-            (id, sent) = (opened, true)
+        case .opened(let id):
+            defer { self.resetAndRelease(id, code: .cancelled, message: "call cancelled") }
+            return try await self.answer(on: id, sending: nil)
         case .failed(let error):
             throw error
         case .wait:
-            // The peer's stream limit is reached: wait for a slot as every call does, then send.
-            (id, sent) = (try await self.openStream(headers, deadline: deadline, timer: makeTimer), false)
+            return try await self.unaryAfterWaiting(headers, request: request, deadline: deadline, timer: makeTimer)
         }
+    }
+
+    /// The peer's stream limit is reached: waits for a slot as every call does, then sends. Out of line, as is
+    /// `answer`, so `unary`'s own async frame, allocated on every call, stays small (together they took 1.4 KB,
+    /// more than a slab of the task allocator: a malloc per call).
+    @inline(never)
+    private func unaryAfterWaiting(
+        _ headers: CallHeaders, request: [UInt8], deadline: ContinuousClock.Instant?,
+        timer makeTimer: ((StreamID) -> any CallTimer)?
+    ) async throws -> [[UInt8]] {
+        let id = try await self.openStream(headers, deadline: deadline, timer: makeTimer)
         defer { self.resetAndRelease(id, code: .cancelled, message: "call cancelled") }
-        return try await withTaskCancellationHandler {
-            if !sent { try await self.send(request, endStream: true, on: id) }
+        return try await self.answer(on: id, sending: request)
+    }
+
+    /// Sends `request` first when given, then waits for the answer; cancelling the task resets the call.
+    @inline(never)
+    private func answer(on id: StreamID, sending request: [UInt8]?) async throws -> [[UInt8]] {
+        try await withTaskCancellationHandler {
+            if let request { try await self.send(request, endStream: true, on: id) }
             return try await self.waitForAnswer(on: id)
         } onCancel: {
             self.reset(id, code: .cancelled, message: "call cancelled")
@@ -42,7 +57,9 @@ extension InProcessEndpoint {
     }
 
     /// Opens the stream and frames the request behind its HEADERS, as much as the windows take (the rest goes out
-    /// as credit arrives, like any pending message), in one lock round.
+    /// as credit arrives, like any pending message), in one lock round. Out of line: inlined, its locals made
+    /// `unary`'s async frame larger than a task-allocator slab.
+    @inline(never)
     private func openWithRequest(
         _ headers: CallHeaders, _ request: [UInt8], timer makeTimer: ((StreamID) -> any CallTimer)?
     ) -> UnaryOpen {

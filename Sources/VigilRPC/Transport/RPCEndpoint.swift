@@ -192,17 +192,26 @@ public final class RPCEndpoint: RPCClient, Sendable {
             let trailers = await router.handle(io, context: context)
             let last = context.finish()
             if !endpoint.finish(id, last: last, trailers: trailers), let last {
-                // The windows cannot take all of the held message now: it goes the ordinary way, waiting for
-                // credit, and the trailers after it. A send that fails found the call ended; finishing is then a
-                // release.
-                try? await endpoint.send(last, endStream: false, on: id)
-                _ = endpoint.finish(id, last: nil, trailers: trailers)
+                await Self.finishAfterSending(last, trailers, endpoint, id)
             }
             counter.value.subtract(1, ordering: .relaxed)
         }
         let task = executor.map { Task(executorPreference: $0, operation: body) } ?? Task(operation: body)
         let timer = context.deadline.map { deadline in endpoint.timers.schedule(at: deadline) { endpoint.expire(id) } }
         context.attach(task: task, timer: timer)
+    }
+}
+
+extension RPCEndpoint {
+    /// The windows could not take all of a handler's held-back last message: it goes the ordinary way, waiting for
+    /// credit, and the trailers after it. A send that fails found the call ended; finishing is then a release. Out
+    /// of line, so the handler task's first async frame stays small (every call allocates it).
+    @inline(never)
+    static func finishAfterSending(
+        _ last: [UInt8], _ trailers: CallTrailers, _ endpoint: InProcessEndpoint, _ id: StreamID
+    ) async {
+        try? await endpoint.send(last, endStream: false, on: id)
+        _ = endpoint.finish(id, last: nil, trailers: trailers)
     }
 }
 
