@@ -8,11 +8,20 @@ import VigilAPI
 import VigilRPC
 
 /// The authenticated caller of one call.
-public struct Caller: Sendable {
+///
+/// A class: the cache hands the same caller to every call with its token, and a handler's async frames hold one
+/// reference instead of a copy of the user and the claims (as a struct of a dozen strings and references it made
+/// each frame holding it hundreds of bytes larger, and each copy retained every field).
+public final class Caller: Sendable {
     /// The user as stored when the call was authorised.
     public let user: StoredUser
     /// The claims of the access token the call presented.
     public let claims: TokenClaims
+
+    init(user: StoredUser, claims: TokenClaims) {
+        self.user = user
+        self.claims = claims
+    }
 
     /// How the store records this caller on what it writes.
     public var acting: ActingUser { ActingUser(userID: self.user.id, username: self.user.user.username) }
@@ -31,6 +40,7 @@ extension VigilServer {
     /// Authorises a call of `method`: nil for methods anyone may call (a token sent to them is ignored), the caller
     /// otherwise. UNAUTHENTICATED for a missing or refused token, PERMISSION_DENIED for a role the method excludes
     /// (and for a method missing from the policy: deny by default).
+    @inline(never)
     func authorize(_ context: ServerContext, _ method: MethodDescriptor) async throws(RPCError) -> Caller? {
         // The common case, a token whose caller is cached, is decided without suspending; the lookup lives in its
         // own function so its large async frame (claims, stored user, errors) is allocated only when a call needs
@@ -46,6 +56,9 @@ extension VigilServer {
         case needsLookup
     }
 
+    /// Out of line like the lookup: inlined into the handler closures, its locals went into their async frames
+    /// (the Echo closure's grew from 416 bytes to 1.5 KB, past a task-allocator slab).
+    @inline(never)
     private func authorizeFromCache(
         _ context: ServerContext, _ method: MethodDescriptor
     ) throws(RPCError) -> CachedAuthorization {
