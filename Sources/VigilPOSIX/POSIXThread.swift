@@ -78,6 +78,11 @@ public final class POSIXThread: Sendable {
     }()
 
     /// Names the calling thread (first 15 bytes), for threads another library started.
+    /// Lets another runnable thread have this core now (`sched_yield`); returns at once when none is waiting.
+    public static func yieldCore() {
+        _ = sched_yield()
+    }
+
     public static func nameCurrentThread(_ name: String) {
         guard let setName = Self.setName else { return }
         let truncated = String(decoding: name.utf8.prefix(15), as: UTF8.self)
