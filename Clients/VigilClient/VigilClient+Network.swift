@@ -16,7 +16,7 @@ import VigilTLS
 
 /// A transport the client can close: the current network connection, re-dialled when it stops taking calls, and the
 /// loop it runs on.
-final class NetworkTransport: RPCClient, Sendable {
+final class NetworkTransport: ForwardingRPCClient, Sendable {
     /// How to reach the server again; immutable.
     struct Dialer: Sendable {
         let host: String
@@ -65,20 +65,7 @@ final class NetworkTransport: RPCClient, Sendable {
     /// The connection calls go to now (possibly one that is no longer available).
     var connection: RPCClientConnection { self.state.withLock { $0.connection } }
 
-    func makeCall(_ method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?) async throws
-        -> any ClientCall
-    {
-        try await self.availableConnection().makeCall(method, metadata: metadata, deadline: deadline)
-    }
-
-    func unaryCall(
-        _ method: MethodDescriptor,
-        metadata: Metadata,
-        deadline: ContinuousClock.Instant?,
-        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
-    ) async throws -> [[UInt8]] {
-        try await self.availableConnection().unaryCall(method, metadata: metadata, deadline: deadline, request: encode)
-    }
+    func callTarget() async throws -> any RPCClient { try await self.availableConnection() }
 
     /// The current connection if it still takes calls, else a new one (dialled once for all waiting callers).
     func availableConnection() async throws -> RPCClientConnection {

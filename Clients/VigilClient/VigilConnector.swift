@@ -9,25 +9,12 @@ import VigilRPC
 import VigilTLS
 
 /// A client connection on a loop it does not own: closing it leaves the connector's loops running.
-final class SharedLoopTransport: RPCClient, Sendable {
+final class SharedLoopTransport: ForwardingRPCClient, Sendable {
     let connection: RPCClientConnection
 
     init(connection: RPCClientConnection) { self.connection = connection }
 
-    func makeCall(_ method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?) async throws
-        -> any ClientCall
-    {
-        try await self.connection.makeCall(method, metadata: metadata, deadline: deadline)
-    }
-
-    func unaryCall(
-        _ method: MethodDescriptor,
-        metadata: Metadata,
-        deadline: ContinuousClock.Instant?,
-        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
-    ) async throws -> [[UInt8]] {
-        try await self.connection.unaryCall(method, metadata: metadata, deadline: deadline, request: encode)
-    }
+    func callTarget() async throws -> any RPCClient { self.connection }
 }
 
 /// Opens clients to one server over shared loops. `Sendable`: every stored property is immutable and `Sendable`.

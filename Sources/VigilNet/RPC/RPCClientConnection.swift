@@ -11,7 +11,7 @@ public import VigilTLS
 ///
 /// `Sendable`: the endpoint is `Sendable`, the connection reference is only used through its loop, and the close
 /// state is behind a `Mutex` in the handler.
-public final class RPCClientConnection: RPCClient, Sendable {
+public final class RPCClientConnection: ForwardingRPCClient, Sendable {
     let endpoint: RPCEndpoint
     let handler: RPCClientHandler
     let connection: TLSConnection
@@ -51,22 +51,7 @@ public final class RPCClientConnection: RPCClient, Sendable {
         return RPCClientConnection(endpoint: endpoint, handler: handler, connection: connection)
     }
 
-    public func makeCall(
-        _ method: MethodDescriptor,
-        metadata: Metadata,
-        deadline: ContinuousClock.Instant?
-    ) async throws -> any ClientCall {
-        try await self.endpoint.makeCall(method, metadata: metadata, deadline: deadline)
-    }
-
-    public func unaryCall(
-        _ method: MethodDescriptor,
-        metadata: Metadata,
-        deadline: ContinuousClock.Instant?,
-        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
-    ) async throws -> [[UInt8]] {
-        try await self.endpoint.unaryCall(method, metadata: metadata, deadline: deadline, request: encode)
-    }
+    public func callTarget() async throws -> any RPCClient { self.endpoint }
 
     /// False once the server sent GOAWAY or the connection closed: new calls would fail UNAVAILABLE, so a caller
     /// should open a new connection (calls already running on this one still finish).

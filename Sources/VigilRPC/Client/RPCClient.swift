@@ -60,6 +60,33 @@ public protocol RPCClient: Sendable {
     ) async throws -> [[UInt8]]
 }
 
+/// A client that hands every call to another one: a connection to its endpoint, a transport to its current
+/// connection. Conformers say where the next call goes; opening calls is forwarded, so each transport layer does
+/// not repeat every `RPCClient` method.
+public protocol ForwardingRPCClient: RPCClient {
+    /// The client the next call goes to.
+    func callTarget() async throws -> any RPCClient
+}
+
+extension ForwardingRPCClient {
+    public func makeCall(
+        _ method: MethodDescriptor,
+        metadata: Metadata,
+        deadline: ContinuousClock.Instant?
+    ) async throws -> any ClientCall {
+        try await self.callTarget().makeCall(method, metadata: metadata, deadline: deadline)
+    }
+
+    public func unaryCall(
+        _ method: MethodDescriptor,
+        metadata: Metadata,
+        deadline: ContinuousClock.Instant?,
+        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
+    ) async throws -> [[UInt8]] {
+        try await self.callTarget().unaryCall(method, metadata: metadata, deadline: deadline, request: encode)
+    }
+}
+
 extension RPCClient {
     /// One request, one response.
     public func unary<Request: WireMessage, Response: WireMessage>(

@@ -5,7 +5,7 @@
 import Synchronization
 
 /// A client and a server connected in memory.
-public final class InProcessTransport: RPCClient {
+public final class InProcessTransport: ForwardingRPCClient {
     /// The same endpoints the socket transport drives (`RPCEndpoint`), wired to each other through byte pipes.
     let client: RPCEndpoint
     let server: RPCEndpoint
@@ -64,22 +64,7 @@ public final class InProcessTransport: RPCClient {
         }
     }
 
-    public func makeCall(
-        _ method: MethodDescriptor,
-        metadata: Metadata,
-        deadline: ContinuousClock.Instant?
-    ) async throws -> any ClientCall {
-        try await self.client.makeCall(method, metadata: metadata, deadline: deadline)
-    }
-
-    public func unaryCall(
-        _ method: MethodDescriptor,
-        metadata: Metadata,
-        deadline: ContinuousClock.Instant?,
-        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
-    ) async throws -> [[UInt8]] {
-        try await self.client.unaryCall(method, metadata: metadata, deadline: deadline, request: encode)
-    }
+    public func callTarget() async throws -> any RPCClient { self.client }
 }
 
 /// The client's handle on one in-process call.
