@@ -7,6 +7,17 @@ import VigilRPC
 import VigilTesting
 import VigilWire
 
+/// A client with only `makeCall`, so its unary calls take `RPCClient`'s default `unaryCall`, through a stream.
+private struct StreamOnlyClient: RPCClient {
+    let inner: InProcessTransport
+
+    func makeCall(
+        _ method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?
+    ) async throws -> any ClientCall {
+        try await self.inner.makeCall(method, metadata: metadata, deadline: deadline)
+    }
+}
+
 @Suite("Unary calls")
 struct UnaryCallTests {
     enum Methods {
@@ -174,6 +185,25 @@ struct UnaryCallTests {
         let response = try #require(try await call.receive())
         #expect(try TestMessage(serializedBytes: response).number == 9)
         #expect(try await call.receive() == nil)
+    }
+
+    @Test("a transport with only makeCall gets the same answers through the default unaryCall")
+    func defaultUnaryCall() async throws {
+        let client = StreamOnlyClient(inner: self.transport())
+        let response = try await client.unary(Methods.echo, request: TestMessage(4), responseType: TestMessage.self)
+        #expect(response.number == 4)
+        for (method, expected) in [(Methods.silent, "got none"), (Methods.twice, "got more"), (Methods.flood, "got more")] {
+            let (code, message) = await Self.code {
+                _ = try await client.unary(method, request: TestMessage(1), responseType: TestMessage.self)
+            }
+            #expect(code == .internal, "\(method.path)")
+            #expect(message.contains(expected), "\(message)")
+        }
+        let (code, _) = await Self.code {
+            _ = try await client.unary(
+                Methods.answerThenFail, request: TestMessage(1), responseType: TestMessage.self)
+        }
+        #expect(code == .aborted)
     }
 
     @Test("a task cancelled before its call starts fails CANCELLED")

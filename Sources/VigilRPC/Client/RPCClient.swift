@@ -56,7 +56,7 @@ public protocol RPCClient: Sendable {
         _ method: MethodDescriptor,
         metadata: Metadata,
         deadline: ContinuousClock.Instant?,
-        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
+        request encode: @Sendable (_ limit: Int) throws(RPCError) -> [UInt8]
     ) async throws -> [[UInt8]]
 }
 
@@ -81,7 +81,7 @@ extension ForwardingRPCClient {
         _ method: MethodDescriptor,
         metadata: Metadata,
         deadline: ContinuousClock.Instant?,
-        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
+        request encode: @Sendable (_ limit: Int) throws(RPCError) -> [UInt8]
     ) async throws -> [[UInt8]] {
         try await self.callTarget().unaryCall(method, metadata: metadata, deadline: deadline, request: encode)
     }
@@ -111,23 +111,13 @@ extension RPCClient {
         _ method: MethodDescriptor,
         metadata: Metadata,
         deadline: ContinuousClock.Instant?,
-        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
+        request encode: @Sendable (_ limit: Int) throws(RPCError) -> [UInt8]
     ) async throws -> [[UInt8]] {
-        let call: any ClientCall
-        do {
-            call = try await self.makeCall(method, metadata: metadata, deadline: deadline)
-        } catch {
-            throw Self.rpcError(error)
-        }
-        defer { call.finish() }
-        let request = try encode(call.maxRequestBytes)
-        return try await withTaskCancellationHandler {
-            try await call.send(request, endStream: true)
+        try await self.withCall(method, metadata, deadline) { call in
+            try await call.send(try encode(call.maxRequestBytes), endStream: true)
             var responses: [[UInt8]] = []
             while responses.count < 2, let response = try await call.receive() { responses.append(response) }
             return responses
-        } onCancel: {
-            call.cancel()
         }
     }
 

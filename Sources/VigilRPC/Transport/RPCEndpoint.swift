@@ -138,7 +138,7 @@ public final class RPCEndpoint: RPCClient, Sendable {
         _ method: MethodDescriptor,
         metadata: Metadata,
         deadline: ContinuousClock.Instant?,
-        request encode: (_ limit: Int) throws(RPCError) -> [UInt8]
+        request encode: @Sendable (_ limit: Int) throws(RPCError) -> [UInt8]
     ) async throws -> [[UInt8]] {
         precondition(self.core.role == .client, "only a client endpoint opens calls")
         let request = try encode(self.core.peerMaxMessageBytes)
