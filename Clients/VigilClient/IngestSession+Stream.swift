@@ -148,9 +148,9 @@ extension IngestSession {
 
         /// One stream, from open until it breaks; returns why it broke.
         func runStream(forceRefresh: Bool) async -> StreamEnd {
-            let token: String
+            let bearer: Metadata
             do {
-                token = try await self.client.accessToken(forceRefresh: forceRefresh)
+                bearer = try await self.client.authorization(forceRefresh: forceRefresh)
             } catch {
                 let rpcError = Self.rpcError(error)
                 // UNAUTHENTICATED here is the session itself gone (refresh token expired or revoked).
@@ -159,7 +159,7 @@ extension IngestSession {
             let call: any ClientCall
             do {
                 call = try await self.client.transport.makeCall(
-                    VigilMethods.ingestEvents, metadata: VigilClient.bearer(token), deadline: nil)
+                    VigilMethods.ingestEvents, metadata: bearer, deadline: nil)
             } catch {
                 return StreamEnd(rpcError: Self.rpcError(error))
             }

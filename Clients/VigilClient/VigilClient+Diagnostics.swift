@@ -109,9 +109,8 @@ extension VigilClient {
         timeout: Duration?,
         _ body: @Sendable (any ClientCall) async throws -> Result
     ) async throws -> Result {
-        let token = try await self.accessToken()
         let call = try await self.transport.makeCall(
-            method, metadata: Self.bearer(token), deadline: self.deadline(timeout))
+            method, metadata: try await self.authorization(), deadline: self.deadline(timeout))
         defer { call.finish() }
         return try await withTaskCancellationHandler {
             try await body(call)

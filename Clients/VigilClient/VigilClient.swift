@@ -49,9 +49,19 @@ public final class VigilClient: Sendable {
     private let session: Mutex<Session>
 
     private struct Session {
-        var tokens: SessionTokens?
+        var tokens: SessionTokens? {
+            didSet { self.bearer = self.tokens.map { VigilClient.bearer($0.accessToken) } }
+        }
+        /// `authorization: Bearer <access token>`, built once per token rather than per call (a 300-byte string
+        /// and an array each time).
+        private(set) var bearer: Metadata?
         /// The refresh every caller waits for, while one is running.
         var refreshing: Task<SessionTokens, any Error>?
+
+        init(tokens: SessionTokens?) {
+            self.tokens = tokens
+            self.bearer = tokens.map { VigilClient.bearer($0.accessToken) }
+        }
     }
 
     /// - Parameters:
@@ -101,15 +111,16 @@ public final class VigilClient: Sendable {
         self.onTokensChanged?(tokens)
     }
 
-    /// An access token good for at least `refreshMargin` more seconds, refreshing first when needed.
-    func accessToken(forceRefresh: Bool = false) async throws -> String {
+    /// The metadata presenting an access token good for at least `refreshMargin` more seconds, refreshing first
+    /// when needed.
+    func authorization(forceRefresh: Bool = false) async throws -> Metadata {
         let now = self.clock()
-        let (tokens, running) = self.session.withLock { ($0.tokens, $0.refreshing) }
+        let (tokens, bearer, running) = self.session.withLock { ($0.tokens, $0.bearer, $0.refreshing) }
         guard let tokens else { throw RPCError(code: .unauthenticated, message: "not logged in: authenticate first") }
-        if !forceRefresh, running == nil, tokens.accessExpiresAt > now + Self.refreshMargin {
-            return tokens.accessToken
+        if !forceRefresh, running == nil, tokens.accessExpiresAt > now + Self.refreshMargin, let bearer {
+            return bearer
         }
-        return try await self.refreshed(from: tokens).accessToken
+        return Self.bearer(try await self.refreshed(from: tokens).accessToken)
     }
 
     /// Runs one refresh for everyone who asks while it runs.
@@ -169,15 +180,15 @@ public final class VigilClient: Sendable {
         _ responseType: Response.Type = Response.self,
         timeout: Duration? = nil
     ) async throws -> Response {
-        let token = try await self.accessToken()
+        let bearer = try await self.authorization()
         do {
             return try await self.transport.unary(
-                method, request: request, responseType: Response.self, metadata: Self.bearer(token),
+                method, request: request, responseType: Response.self, metadata: bearer,
                 deadline: self.deadline(timeout))
         } catch let error as RPCError where error.code == .unauthenticated {
-            let fresh = try await self.accessToken(forceRefresh: true)
+            let fresh = try await self.authorization(forceRefresh: true)
             return try await self.transport.unary(
-                method, request: request, responseType: Response.self, metadata: Self.bearer(fresh),
+                method, request: request, responseType: Response.self, metadata: fresh,
                 deadline: self.deadline(timeout))
         }
     }

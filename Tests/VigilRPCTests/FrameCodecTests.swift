@@ -18,6 +18,29 @@ struct FrameCodecTests {
         #expect(decoder.bufferedByteCount == 0)
     }
 
+    @Test("a HEADERS payload's size bound is never below its encoded size")
+    func headersSizeBound() throws {
+        var random = SplitMix64(seed: 0x4845_4144)
+        for round in 0..<2_000 {
+            var metadata = Metadata()
+            for index in 0..<Int.random(in: 0...6, using: &random) {
+                let key = "k\(index)-" + String(repeating: "x", count: Int.random(in: 0...40, using: &random))
+                let size = [0, 1, 127, 128, 300, 16_383, 16_384, 70_000].randomElement(using: &random) ?? 0
+                if Bool.random(using: &random) {
+                    metadata.append(key, String(repeating: "v", count: size))
+                } else {
+                    metadata.append(key + "-bin", binary: [UInt8](repeating: 7, count: size))
+                }
+            }
+            let timeout: Duration? =
+                Bool.random(using: &random) ? .seconds(Int64.random(in: 0...1_000_000, using: &random)) : nil
+            let path = "/svc.S" + String(repeating: "/m", count: Int.random(in: 0...100, using: &random))
+            let headers = CallHeaders(methodPath: path, metadata: metadata, timeout: timeout)
+            let exact = try FrameEncoder.payloadSize(of: .headers(StreamID(1), headers, endStream: false))
+            #expect(headers.payloadSizeBound >= exact, "round \(round)")
+        }
+    }
+
     @Test("the header is 9 bytes, big-endian: length, type, flags, stream id")
     func headerLayout() throws {
         var bytes: [UInt8] = []

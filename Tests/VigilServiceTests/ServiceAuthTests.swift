@@ -186,6 +186,30 @@ import VigilRPC
         }
     }
 
+    @Test(
+        "the caller cache keys by the whole authorization value: any spelling of the scheme works, and no other value rides on a cached one"
+    )
+    func cacheKeysByHeader() async throws {
+        try await ServiceFixture.with { fixture in
+            let (_, token) = try await fixture.userWithToken("ana", .analyst)
+            func whoAmI(_ value: String) async -> Status.Code? {
+                await statusCode {
+                    _ = try await fixture.client.unary(
+                        VigilMethods.whoAmI, request: WhoAmIRequest(), responseType: WhoAmIResponse.self,
+                        metadata: Metadata(["authorization": value]))
+                }
+            }
+            // Twice each: the second call of a spelling is served from the cache under that spelling.
+            for value in ["Bearer \(token)", "bEaReR \(token)", "Bearer  \(token)"] {
+                #expect(await whoAmI(value) == .ok, "\(value.prefix(9))")
+                #expect(await whoAmI(value) == .ok, "\(value.prefix(9))")
+            }
+            #expect(await whoAmI("Bearer \(token)x") == .unauthenticated)
+            #expect(await whoAmI("Basic \(token)") == .unauthenticated)
+            #expect(await whoAmI("\(token)") == .unauthenticated)
+        }
+    }
+
     @Test("bearer values and peer addresses parse as documented")
     func parsing() {
         #expect(VigilServer.bearerToken("Bearer abc") == "abc")

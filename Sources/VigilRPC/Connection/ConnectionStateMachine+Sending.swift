@@ -165,6 +165,9 @@ extension ConnectionStateMachine {
     }
 
     func checkHeaderSize(_ frame: Frame) throws(RPCError) {
+        if case .headers(_, let headers, _) = frame, headers.payloadSizeBound <= self.peerSettings.maxHeaderBytes {
+            return
+        }
         let size: Int
         do {
             size = try FrameEncoder.payloadSize(of: frame)

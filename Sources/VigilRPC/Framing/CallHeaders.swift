@@ -35,6 +35,24 @@ public struct CallHeaders: Sendable, Hashable {
     }
 
     /// The payload message, as written on the wire.
+    /// At least the size of the encoded `payload`, found without building it: every field's tag and length counted
+    /// at their largest. A sender compares this with the peer's header limit first and computes the exact size
+    /// only when it is close (building the payload twice per call, to check and to encode, was 1.5 % of a unary
+    /// client's CPU).
+    public var payloadSizeBound: Int {
+        // Tags are one byte (field numbers under 16), lengths at most five (a 32-bit varint), the timeout ten.
+        var bound = 1 + 5 + self.methodPath.utf8.count + 1 + 10
+        for entry in self.metadata {
+            let valueCount: Int
+            switch entry.value {
+            case .string(let text): valueCount = text.utf8.count
+            case .binary(let bytes): valueCount = bytes.count
+            }
+            bound += (1 + 5) + (1 + 5 + entry.key.utf8.count) + (1 + 5 + valueCount)
+        }
+        return bound
+    }
+
     public var payload: HeadersPayload {
         var payload = HeadersPayload()
         payload.methodPath = self.methodPath

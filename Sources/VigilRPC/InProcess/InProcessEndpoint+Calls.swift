@@ -6,12 +6,9 @@
 import Synchronization
 
 extension InProcessEndpoint {
-    /// Opens a stream (client), waiting while the peer's concurrency limit is reached. `timer` makes the call's
-    /// deadline timer once its id is known; it is attached in the same lock round, so releasing the call stops it.
-    func openStream(
-        _ headers: CallHeaders, deadline: ContinuousClock.Instant?,
-        timer makeTimer: ((StreamID) -> any CallTimer)? = nil
-    ) async throws -> StreamID {
+    /// Opens a stream (client), waiting while the peer's concurrency limit is reached. The call's deadline timer
+    /// is attached in the same lock round, so releasing the call stops it.
+    func openStream(_ headers: CallHeaders, deadline: ContinuousClock.Instant?) async throws -> StreamID {
         while true {
             try Task.checkCancellation()
             enum Attempt {
@@ -26,7 +23,7 @@ extension InProcessEndpoint {
                     let (id, frame) = try state.machine.openStream(headers, endStream: false)
                     self.write([frame], &state)
                     let call = CallBuffer()
-                    call.timer = makeTimer?(id)
+                    call.timer = deadline.map { self.deadlineTimer(at: $0, for: id) }
                     state.calls[id] = call
                     return .opened(id)
                 } catch {
@@ -38,6 +35,13 @@ extension InProcessEndpoint {
             case .failed(let error): throw error
             case .wait: try await self.waitForSlot(deadline: deadline)
             }
+        }
+    }
+
+    /// A client call's deadline: when it passes, the call is reset DEADLINE_EXCEEDED.
+    func deadlineTimer(at deadline: ContinuousClock.Instant, for id: StreamID) -> any CallTimer {
+        self.timers.schedule(at: deadline) {
+            self.reset(id, code: .deadlineExceeded, message: "deadline exceeded")
         }
     }
 

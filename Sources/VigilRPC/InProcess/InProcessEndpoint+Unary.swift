@@ -10,19 +10,16 @@ extension InProcessEndpoint {
     /// Sends `request` as the call's only message and returns every response that arrived before the call ended OK,
     /// or as soon as there are two (the caller reports a wrong count; waiting for the end could stall on flow
     /// control). Throws the call's `RPCError`, or `CancellationError`.
-    func unary(
-        _ headers: CallHeaders, request: [UInt8], deadline: ContinuousClock.Instant?,
-        timer makeTimer: ((StreamID) -> any CallTimer)?
-    ) async throws -> [[UInt8]] {
+    func unary(_ headers: CallHeaders, request: [UInt8], deadline: ContinuousClock.Instant?) async throws -> [[UInt8]] {
         try Task.checkCancellation()
-        switch self.openWithRequest(headers, request, timer: makeTimer) {
+        switch self.openWithRequest(headers, request, deadline: deadline) {
         case .opened(let id):
             defer { self.resetAndRelease(id, code: .cancelled, message: "call cancelled") }
             return try await self.answer(on: id, sending: nil)
         case .failed(let error):
             throw error
         case .wait:
-            return try await self.unaryAfterWaiting(headers, request: request, deadline: deadline, timer: makeTimer)
+            return try await self.unaryAfterWaiting(headers, request: request, deadline: deadline)
         }
     }
 
@@ -31,10 +28,9 @@ extension InProcessEndpoint {
     /// more than a slab of the task allocator: a malloc per call).
     @inline(never)
     private func unaryAfterWaiting(
-        _ headers: CallHeaders, request: [UInt8], deadline: ContinuousClock.Instant?,
-        timer makeTimer: ((StreamID) -> any CallTimer)?
+        _ headers: CallHeaders, request: [UInt8], deadline: ContinuousClock.Instant?
     ) async throws -> [[UInt8]] {
-        let id = try await self.openStream(headers, deadline: deadline, timer: makeTimer)
+        let id = try await self.openStream(headers, deadline: deadline)
         defer { self.resetAndRelease(id, code: .cancelled, message: "call cancelled") }
         return try await self.answer(on: id, sending: request)
     }
@@ -61,7 +57,7 @@ extension InProcessEndpoint {
     /// `unary`'s async frame larger than a task-allocator slab.
     @inline(never)
     private func openWithRequest(
-        _ headers: CallHeaders, _ request: [UInt8], timer makeTimer: ((StreamID) -> any CallTimer)?
+        _ headers: CallHeaders, _ request: [UInt8], deadline: ContinuousClock.Instant?
     ) -> UnaryOpen {
         self.withState { state, effects -> UnaryOpen in
             if let reason = state.closedReason { return .failed(reason) }
@@ -69,7 +65,7 @@ extension InProcessEndpoint {
             do {
                 let (id, headersFrame) = try state.machine.openStream(headers, endStream: false)
                 let call = CallBuffer()
-                call.timer = makeTimer?(id)
+                call.timer = deadline.map { self.deadlineTimer(at: $0, for: id) }
                 call.pending = OutboundMessage(message: request, endStream: true)
                 state.calls[id] = call
                 var frames = [headersFrame]

@@ -129,8 +129,7 @@ public final class RPCEndpoint: RPCClient, Sendable {
     ) async throws -> any ClientCall {
         precondition(self.core.role == .client, "only a client endpoint opens calls")
         let endpoint = self.core
-        let id = try await endpoint.openStream(
-            Self.headers(method, metadata, deadline), deadline: deadline, timer: self.deadlineTimer(deadline))
+        let id = try await endpoint.openStream(Self.headers(method, metadata, deadline), deadline: deadline)
         return InProcessClientCall(endpoint: endpoint, id: id, maxRequestBytes: endpoint.peerMaxMessageBytes)
     }
 
@@ -143,8 +142,7 @@ public final class RPCEndpoint: RPCClient, Sendable {
         precondition(self.core.role == .client, "only a client endpoint opens calls")
         let request = try encode(self.core.peerMaxMessageBytes)
         return try await self.core.unary(
-            Self.headers(method, metadata, deadline), request: request, deadline: deadline,
-            timer: self.deadlineTimer(deadline))
+            Self.headers(method, metadata, deadline), request: request, deadline: deadline)
     }
 
     private static func headers(
@@ -152,19 +150,6 @@ public final class RPCEndpoint: RPCClient, Sendable {
     ) -> CallHeaders {
         let timeout = deadline.map { ContinuousClock.now.duration(to: $0) }
         return CallHeaders(methodPath: method.path, metadata: metadata, timeout: timeout)
-    }
-
-    /// Makes a call's deadline timer once its stream id is known: at `deadline` the call is reset
-    /// DEADLINE_EXCEEDED.
-    private func deadlineTimer(_ deadline: ContinuousClock.Instant?) -> ((StreamID) -> any CallTimer)? {
-        let endpoint = self.core
-        return deadline.map { deadline in
-            { id in
-                endpoint.timers.schedule(at: deadline) {
-                    endpoint.reset(id, code: .deadlineExceeded, message: "deadline exceeded")
-                }
-            }
-        }
     }
 
     // MARK: Server role

@@ -1,6 +1,7 @@
 // Every authenticated call used to verify its token (base64, HMAC, a JSONDecoder pass) and then read its user on
-// the store's reader thread and back: most of a unary call's server time. The cache remembers, per token, the
-// caller it resolved to, so repeated calls with the same token skip both.
+// the store's reader thread and back: most of a unary call's server time. The cache remembers, per token (keyed by
+// the call's whole `authorization` value, which holds it), the caller it resolved to, so repeated calls with the
+// same token skip both.
 //
 // Never stale where it matters: an entry is used only while (1) the store's user-change counter is what it was
 // when the user was read (every UpdateUser, so every disable, role change and password reset, bumps it after its
@@ -26,26 +27,26 @@ final class CallerCache: Sendable {
         self.lifetime = lifetime
     }
 
-    /// The caller `token` resolved to, if that is still known to be right at `now` with the store's counter at
-    /// `usersChanged`.
-    func caller(for token: String, usersChanged: UInt64, now: Int64) -> Caller? {
+    /// The caller the token in `key` (an `authorization` value) resolved to, if that is still known to be right at
+    /// `now` with the store's counter at `usersChanged`.
+    func caller(for key: String, usersChanged: UInt64, now: Int64) -> Caller? {
         self.entries.withLock { entries in
-            guard let entry = entries[token] else { return nil }
+            guard let entry = entries[key] else { return nil }
             guard entry.usersChanged == usersChanged, entry.caller.claims.expiresAt > now,
                 now - entry.cachedAt < self.lifetime
             else {
-                entries[token] = nil
+                entries[key] = nil
                 return nil
             }
             return entry.caller
         }
     }
 
-    /// Remembers `caller` for `token`; `usersChanged` must have been read before the caller's user was.
-    func remember(_ caller: Caller, for token: String, usersChanged: UInt64, now: Int64) {
+    /// Remembers `caller` for `key`; `usersChanged` must have been read before the caller's user was.
+    func remember(_ caller: Caller, for key: String, usersChanged: UInt64, now: Int64) {
         self.entries.withLock { entries in
-            if entries.count >= self.capacity && entries[token] == nil { entries.removeAll(keepingCapacity: true) }
-            entries[token] = Entry(caller: caller, usersChanged: usersChanged, cachedAt: now)
+            if entries.count >= self.capacity && entries[key] == nil { entries.removeAll(keepingCapacity: true) }
+            entries[key] = Entry(caller: caller, usersChanged: usersChanged, cachedAt: now)
         }
     }
 
