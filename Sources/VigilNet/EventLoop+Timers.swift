@@ -44,8 +44,13 @@ extension EventLoop {
     /// The heap holds `work` until the deadline even after `cancel()`: capture connections weakly in it.
     @discardableResult
     public func schedule(after delay: Duration, _ work: @escaping @Sendable () -> Void) -> ScheduledTimer {
+        self.schedule(at: self.clock.now.advanced(by: max(delay, .zero)), work)
+    }
+
+    /// Runs `work` on the loop at `deadline` (at once if it has passed), as `schedule(after:)` does.
+    @discardableResult
+    func schedule(at deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () -> Void) -> ScheduledTimer {
         let timer = ScheduledTimer(loop: self)
-        let deadline = self.clock.now.advanced(by: max(delay, .zero))
         if self.inEventLoop {
             self.timers.insert(deadline: deadline, timer: timer, work: work)
         } else {
@@ -85,7 +90,9 @@ extension EventLoop: CallTimers {
     public func schedule(
         at deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () -> Void
     ) -> any CallTimer {
-        self.schedule(after: self.clock.now.duration(to: deadline), work)
+        // Straight to the heap: through `schedule(after:)` every call's deadline read the clock twice.
+        let timer: ScheduledTimer = self.schedule(at: deadline, work)
+        return timer
     }
 }
 

@@ -19,7 +19,10 @@ func fail(_ message: String, status: Int32) -> Never {
     exit(status)
 }
 
-// Read turns and frames use buffers of up to a few hundred KiB: keep them in malloc's heap (MemoryAllocator).
+// A larger per-thread malloc cache, which glibc takes only at startup: vigild restarts itself once with it
+// (MemoryAllocator explains; an operator's GLIBC_TUNABLES is kept instead). Read turns and frames use buffers of up
+// to a few hundred KiB: keep them in malloc's heap.
+MemoryAllocator.restartWithLargerThreadCache()
 MemoryAllocator.keepBuffersInHeap()
 let environment = ProcessInfo.processInfo.environment
 var arguments = Array(CommandLine.arguments.dropFirst())

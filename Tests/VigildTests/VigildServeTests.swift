@@ -37,7 +37,7 @@ import VigilTesting
     /// beside this one: CI once saw vigild never listen), so a vigild that exits before serving is started again on
     /// another port, three times at most.
     static func start(
-        in directory: TemporaryDirectory, extraArguments: [String] = []
+        in directory: TemporaryDirectory, extraArguments: [String] = [], environment: [String: String] = [:]
     ) async throws -> (process: ChildProcess, port: UInt16, stderr: Pipe) {
         var attempt = 0
         // A start in a fresh directory is retried in a fresh directory again, so the retry logs what a first start
@@ -52,7 +52,7 @@ import VigilTesting
             process.arguments =
                 ["--data-dir", directory.file("data"), "--listen", "127.0.0.1:\(port)", "--event-loops", "1"]
                 + extraArguments
-            process.environment = ["VIGIL_ADMIN_PASSWORD": "correct horse battery staple"]
+            process.environment = environment.merging(["VIGIL_ADMIN_PASSWORD": "correct horse battery staple"]) { $1 }
             let stderr = Pipe()
             process.standardError = stderr
             try process.run()
@@ -97,6 +97,26 @@ import VigilTesting
         #expect(log.first("stopped") != nil, "\(log.text)")
         #expect(log.first("created admin")?["password_from"] == "VIGIL_ADMIN_PASSWORD")
         #expect(!log.text.contains("correct horse battery staple"), "a given password is never logged")
+    }
+
+    @Test(
+        "vigild restarts itself once, in place, with a larger malloc thread cache; an operator's GLIBC_TUNABLES stays",
+        arguments: [nil, "", "glibc.malloc.mxfast=0"])
+    func mallocTunables(preset: String?) async throws {
+        let directory = try TemporaryDirectory(prefix: "vigild-tunables")
+        let (process, port, stderr) = try await Self.start(
+            in: directory, environment: preset.map { ["GLIBC_TUNABLES": $0] } ?? [:])
+        defer { if process.isRunning { process.terminate() } }
+        // The process that serves is the one started: the restart is an exec, so the pid (and a supervisor's view
+        // of it) does not change.
+        let client = try await Self.connect(port: port, ca: directory.file("data/tls/cert.pem"))
+        #expect(try await client.healthCheck() == .serving)
+        await client.close()
+        let environment = try String(contentsOfFile: "/proc/\(process.processIdentifier)/environ", encoding: .utf8)
+            .split(separator: "\0").map(String.init)
+        let tunables = environment.filter { $0.hasPrefix("GLIBC_TUNABLES=") }
+        #expect(tunables == ["GLIBC_TUNABLES=" + (preset ?? "glibc.malloc.tcache_count=64")], "\(tunables)")
+        _ = try await Self.stop(process, stderr)
     }
 
     @Test("password hashing threads run at --hashing-nice (0 by default), the rest of vigild at 0", arguments: [nil, 19])
