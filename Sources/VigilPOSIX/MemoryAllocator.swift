@@ -23,9 +23,6 @@ public enum MemoryAllocator {
         return mmap == 1 && trim == 1
     }
 
-    /// The tunable a restart sets, and the value it gives.
-    public static let threadCacheTunable = "glibc.malloc.tcache_count"
-
     /// Restarts the process in place (`execv` of `/proc/self/exe`: same pid, arguments and environment) with
     /// `GLIBC_TUNABLES=glibc.malloc.tcache_count=count`, unless `GLIBC_TUNABLES` is already set: an operator's
     /// tunables, even an empty list, are kept as they are (and are the way to opt out). Returns when it did not
@@ -33,7 +30,7 @@ public enum MemoryAllocator {
     /// `main`, before any thread starts or descriptor opens.
     public static func restartWithLargerThreadCache(count: Int = 64) {
         guard getenv("GLIBC_TUNABLES") == nil else { return }
-        guard setenv("GLIBC_TUNABLES", "\(Self.threadCacheTunable)=\(count)", 1) == 0 else { return }
+        guard setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=\(count)", 1) == 0 else { return }
         _ = execv("/proc/self/exe", CommandLine.unsafeArgv)
         // Still here: the exec failed. Children must not inherit a setting this process does not have.
         unsetenv("GLIBC_TUNABLES")

@@ -77,12 +77,12 @@ public final class POSIXThread: Sendable {
         return unsafeBitCast(symbol, to: SetName.self)
     }()
 
-    /// Names the calling thread (first 15 bytes), for threads another library started.
     /// Lets another runnable thread have this core now (`sched_yield`); returns at once when none is waiting.
     public static func yieldCore() {
         _ = sched_yield()
     }
 
+    /// Names the calling thread (first 15 bytes), for threads another library started.
     public static func nameCurrentThread(_ name: String) {
         guard let setName = Self.setName else { return }
         let truncated = String(decoding: name.utf8.prefix(15), as: UTF8.self)

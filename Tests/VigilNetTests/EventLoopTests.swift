@@ -1,5 +1,6 @@
 // The loop's contracts without sockets: work from many threads runs exactly once and in order per submitter,
 // timers fire in deadline order and never after cancel, the loop works as a Swift executor, and shutdown is final.
+import Foundation
 import Synchronization
 import Testing
 import VigilNet
@@ -144,6 +145,32 @@ struct EventLoopTests {
         #expect(writesWhileQueueing.withLock { $0 } == 0)
         #expect(try await loop.submit { record.fired } == Array(0..<10))
         await loop.shutdown()
+    }
+
+    @Test("a loop that was busy sleeps again once work stops: it yields and looks once, then blocks")
+    func busyLoopSleepsWhenIdle() async throws {
+        let loop = try EventLoop(name: "test-idle")
+        // Busy: work from another thread wakes it turn after turn (each wake-up is an event).
+        for _ in 0..<2_000 {
+            _ = loop.execute {}
+        }
+        _ = try await loop.submit {}
+        let before = try await loop.submit { try Self.threadCPUTime() }
+        try await Task.sleep(for: .milliseconds(300))
+        let after = try await loop.submit { try Self.threadCPUTime() }
+        // Blocked in epoll_wait the thread uses no CPU; one that kept yielding and polling would use most of the
+        // 300 ms (and all of it on an idle core).
+        #expect(after - before < .milliseconds(60), "the idle loop ran for \(after - before)")
+        await loop.shutdown()
+    }
+
+    /// CPU time of the calling thread so far (first field of `/proc/thread-self/schedstat`, in nanoseconds).
+    static func threadCPUTime() throws -> Duration {
+        let text = try String(contentsOfFile: "/proc/thread-self/schedstat", encoding: .utf8)
+        guard let field = text.split(separator: " ").first, let nanoseconds = Int64(field) else {
+            throw ThreadSyscalls.Unreadable()
+        }
+        return .nanoseconds(nanoseconds)
     }
 
     @Test("runs a task that prefers the loop on the loop thread")

@@ -34,7 +34,6 @@ public struct CallHeaders: Sendable, Hashable {
         return overflow ? UInt64.max : total
     }
 
-    /// The payload message, as written on the wire.
     /// At least the size of the encoded `payload`, found without building it: every field's tag and length counted
     /// at their largest. A sender compares this with the peer's header limit first and computes the exact size
     /// only when it is close (building the payload twice per call, to check and to encode, was 1.5 % of a unary
@@ -53,6 +52,7 @@ public struct CallHeaders: Sendable, Hashable {
         return bound
     }
 
+    /// The payload message, as written on the wire.
     public var payload: HeadersPayload {
         var payload = HeadersPayload()
         payload.methodPath = self.methodPath
