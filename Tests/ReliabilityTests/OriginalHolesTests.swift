@@ -18,7 +18,7 @@ import VigilWire
 
     @Test("forged tokens (alg none, algorithm confusion, empty or guessed keys, tampered claims) are UNAUTHENTICATED")
     func forgedTokens() async throws {
-        let server = try RunningVigild(prefix: "holes-forged")
+        let server = try await RunningVigild(prefix: "holes-forged")
         defer { server.stop() }
         let admin = try await server.adminClient()
         let analyst = try await Self.createUser(admin, "ana", .analyst)
@@ -84,7 +84,7 @@ import VigilWire
 
     @Test("a refresh token works once; presenting it again revokes every token descended from it")
     func refreshTokenReuse() async throws {
-        let server = try RunningVigild(prefix: "holes-refresh")
+        let server = try await RunningVigild(prefix: "holes-refresh")
         defer { server.stop() }
         let admin = try await server.adminClient()
         _ = try await Self.createUser(admin, "ana", .analyst)
@@ -103,7 +103,7 @@ import VigilWire
 
     @Test("analysts and agents get PERMISSION_DENIED from every admin RPC and cannot raise their own role")
     func privilegeEscalation() async throws {
-        let server = try RunningVigild(prefix: "holes-escalation")
+        let server = try await RunningVigild(prefix: "holes-escalation")
         defer { server.stop() }
         let admin = try await server.adminClient()
         let adminID = try #require(try await admin.whoAmI().user).id
@@ -176,7 +176,7 @@ import VigilWire
 
     @Test("injection-shaped filters match only themselves; such page tokens are INVALID_ARGUMENT; nothing is harmed")
     func injectionShapedInput() async throws {
-        let server = try RunningVigild(prefix: "holes-injection")
+        let server = try await RunningVigild(prefix: "holes-injection")
         defer { server.stop() }
         let admin = try await server.adminClient()
         var events: [Event] = []
@@ -238,7 +238,7 @@ import VigilWire
 
     @Test("a wrong password and an unknown user answer alike and take the same time")
     func enumerationByTiming() async throws {
-        let server = try RunningVigild(prefix: "holes-timing")
+        let server = try await RunningVigild(prefix: "holes-timing")
         defer { server.stop() }
         let admin = try await server.adminClient()
         let known = (0..<10).map { "known\($0)" }

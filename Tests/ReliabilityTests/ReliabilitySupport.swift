@@ -24,19 +24,45 @@ final class RunningVigild: Sendable {
     var pid: Int32 { self.process.processIdentifier }
     var isRunning: Bool { self.process.isRunning }
 
-    init(prefix: String, arguments: [String] = []) throws {
+    /// Starts vigild and returns once it answers a health check. A port found free can be taken by another test's
+    /// socket before vigild binds it (CI once had this test's client reach another test's server and refuse its
+    /// certificate), so a vigild that exits before serving is started again on another port, three times at most.
+    init(prefix: String, arguments: [String] = []) async throws {
         self.directory = try TemporaryDirectory(prefix: prefix)
-        let socket = try Socket.listening(on: SocketAddress.ipv4Loopback(port: 0))
-        self.port = try socket.localAddress().port
-        try socket.close()
-        let process = ChildProcess()
-        process.executableURL = URL(fileURLWithPath: ReliabilityTools.path("vigild"))
-        process.arguments =
-            ["--data-dir", self.directory.file("data"), "--listen", "127.0.0.1:\(self.port)"] + arguments
-        process.environment = ["VIGIL_ADMIN_PASSWORD": Self.adminPassword]
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        self.process = process
+        var attempt = 0
+        while true {
+            attempt += 1
+            let socket = try Socket.listening(on: SocketAddress.ipv4Loopback(port: 0))
+            let port = try socket.localAddress().port
+            try socket.close()
+            let process = ChildProcess()
+            process.executableURL = URL(fileURLWithPath: ReliabilityTools.path("vigild"))
+            process.arguments = ["--data-dir", self.directory.file("data"), "--listen", "127.0.0.1:\(port)"] + arguments
+            process.environment = ["VIGIL_ADMIN_PASSWORD": Self.adminPassword]
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            if try await Self.serves(process, port: port, caFile: self.directory.file("data/tls/cert.pem"))
+                || attempt == 3
+            {
+                self.port = port
+                self.process = process
+                return
+            }
+        }
+    }
+
+    /// Waits until `process` answers a health check on `port` (true), or exits first (false).
+    private static func serves(_ process: ChildProcess, port: UInt16, caFile: String) async throws -> Bool {
+        let end = ContinuousClock.now + .seconds(60)
+        while process.isRunning && ContinuousClock.now < end {
+            if let client = try? await VigilClient.connect(host: "127.0.0.1", port: port, caFile: caFile) {
+                let answered = (try? await client.healthCheck()) != nil
+                await client.close()
+                if answered { return true }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return process.isRunning
     }
 
     /// A client that has seen the server answer a health check (vigild takes a moment to start).

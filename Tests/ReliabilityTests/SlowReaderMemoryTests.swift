@@ -16,7 +16,7 @@ import VigilTesting
 
     @Test("1 GiB sent to a server that stops reading keeps both processes' RSS growth under 64 MiB")
     func slowReaderBoundsBothProcesses() async throws {
-        let server = try RunningVigild(prefix: "slow-reader")
+        let server = try await RunningVigild(prefix: "slow-reader")
         defer { server.stop() }
         _ = try await server.adminClient()
         let serverBefore = try #require(Self.residentMiB(server.pid))
